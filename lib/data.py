@@ -1,0 +1,138 @@
+"""Offline datasets: small real tables shipped with the course, and seeded synthetic generators.
+
+Nothing here downloads anything. The real tables live in ``lib/datafiles/`` (see its README for
+their sources); everything else is generated from an explicit seed, so every notebook is repeatable.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA_DIR = Path(__file__).resolve().parent / "datafiles"
+
+
+def _check_positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_nonnegative(name: str, value) -> float:
+    if not np.isscalar(value) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- Galton and Pearson-Lee
+def galton_families() -> pd.DataFrame:
+    """Galton's 934 adult children in 205 families (heights in inches), plus a 0/1 ``male`` column."""
+    df = pd.read_csv(DATA_DIR / "galton_families.csv", dtype={"family": str})
+    df["male"] = (df["gender"] == "male").astype(int)
+    return df
+
+
+def galton_sons() -> tuple[np.ndarray, np.ndarray]:
+    """(father, son) heights in inches for the 481 sons in Galton's families."""
+    df = galton_families()
+    sons = df[df["male"] == 1]
+    return sons["father"].to_numpy(float), sons["childHeight"].to_numpy(float)
+
+
+def pearson_lee_father_son() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pearson and Lee's binned father-son heights: (father, son, frequency); frequencies sum to 1078."""
+    df = pd.read_csv(DATA_DIR / "pearson_lee_father_son.csv")
+    return df["father"].to_numpy(float), df["son"].to_numpy(float), df["frequency"].to_numpy(float)
+
+
+def galton_like(n: int = 500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic father/son heights: bivariate normal with Galton's means, SDs and r = 0.392."""
+    n = _check_positive_int("n", n, 2)
+    mean = np.array([69.1, 69.2])
+    sd = np.array([2.30, 2.62])
+    r = 0.392
+    cov = np.array([[sd[0] ** 2, r * sd[0] * sd[1]], [r * sd[0] * sd[1], sd[1] ** 2]])
+    xy = np.random.default_rng(seed).multivariate_normal(mean, cov, size=n)
+    return xy[:, 0], xy[:, 1]
+
+
+# --------------------------------------------------------------------------- synthetic regression
+TARGETS = {
+    "sin": lambda x: np.sin(np.pi * x),
+    "step": lambda x: np.where(x < 0.0, -0.5, 0.5),
+    "bump": lambda x: np.exp(-8.0 * x ** 2),
+    "cubic": lambda x: x ** 3 - 0.5 * x,
+}
+
+
+def make_1d_regression(n: int = 20, f: str = "sin", sigma: float = 0.1, design: str = "jitter",
+                       seed: int = 0, jitter: float = 0.4):
+    """Noisy samples ``y = f(x) + sigma * noise`` with ``x`` in [-1, 1]; returns ``(x, y, f)``.
+
+    ``design`` places the inputs: ``"grid"`` at cell centres ``-1 + (i + 1/2) 2/n``; ``"jitter"`` the
+    same moved by ``U(-jitter, jitter)`` cell widths (quasi-uniform, never two points in one cell);
+    ``"uniform"`` i.i.d. uniform (close pairs happen). ``x`` is returned sorted.
+    """
+    n = _check_positive_int("n", n, 2)
+    sigma = _check_nonnegative("sigma", sigma)
+    if f not in TARGETS:
+        raise ValueError(f"f: expected one of {sorted(TARGETS)}, got {f!r}")
+    if not 0 <= jitter < 0.5:
+        raise ValueError(f"jitter: expected a number in [0, 0.5), got {jitter!r}")
+    rng = np.random.default_rng(seed)
+    centres = np.arange(n) + 0.5
+    if design == "grid":
+        x = -1 + centres * 2 / n
+    elif design == "jitter":
+        x = -1 + (centres + rng.uniform(-jitter, jitter, n)) * 2 / n
+    elif design == "uniform":
+        x = np.sort(rng.uniform(-1, 1, n))
+    else:
+        raise ValueError(f"design: expected 'grid', 'jitter' or 'uniform', got {design!r}")
+    fn = TARGETS[f]
+    y = fn(x) + sigma * rng.standard_normal(n)
+    return x, y, fn
+
+
+def make_relu_teacher(n: int, d: int, sigma: float, seed: int = 0, n_test: int = 500) -> dict:
+    """A one-neuron teacher ``y = max(0, w* . x) + sigma * noise`` with ``x ~ N(0, I_d)``, ``|w*| = 1``.
+
+    Returns ``dict(X, y, Xt, yt, w_star)``; the test targets ``yt`` are noiseless.
+    """
+    n = _check_positive_int("n", n)
+    d = _check_positive_int("d", d)
+    n_test = _check_positive_int("n_test", n_test)
+    sigma = _check_nonnegative("sigma", sigma)
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(d)
+    w /= np.linalg.norm(w)
+    X, Xt = rng.standard_normal((n, d)), rng.standard_normal((n_test, d))
+    y = np.maximum(X @ w, 0) + sigma * rng.standard_normal(n)
+    return dict(X=X, y=y, Xt=Xt, yt=np.maximum(Xt @ w, 0), w_star=w)
+
+
+def make_logistic_blobs(n: int = 200, sep: float = 2.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian blobs in 2-D with unit covariance, centres ``(+-sep/2, +-sep/2)/sqrt(2)``; labels 0/1."""
+    n = _check_positive_int("n", n, 2)
+    sep = _check_nonnegative("sep", sep)
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    centre = sep / 2 / np.sqrt(2) * np.array([1.0, 1.0])
+    X = rng.standard_normal((n, 2)) + np.where(y[:, None] == 1, centre, -centre)
+    return X, y
+
+
+def make_separable(n: int = 40, seed: int = 0, margin: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly separable 2-D data: labels from the sign of ``x1 + x2``, with a gap of ``2 * margin``."""
+    n = _check_positive_int("n", n, 2)
+    margin = _check_nonnegative("margin", margin)
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, 2))
+    normal = np.array([1.0, 1.0]) / np.sqrt(2)
+    # move every point so that its signed distance to the line x1 + x2 = 0 is at least `margin`
+    dist = X @ normal
+    want = np.where(y == 1, 1.0, -1.0) * (margin + np.abs(dist))
+    X = X + (want - dist)[:, None] * normal
+    return X, y

@@ -1,0 +1,131 @@
+"""The built website in a real browser (headless Debian Chromium driven by playwright).
+
+``make test`` builds the book first; these tests read ``_build/html``. Every page must load without
+JavaScript errors, every plotly figure must render, and moving any slider of a kernel-free widget figure
+must change what the figure shows.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SKIP = {"genindex.html", "search.html"}
+
+pytestmark = pytest.mark.browser
+
+
+def pages() -> list[str]:
+    if not HTML.exists():
+        return []
+    return sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
+                  if p.name not in SKIP and not {"_static", "_sources", "_images"} & set(p.parts))
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").exists():
+        pytest.fail("the website is not built: run `make book` (make test does it first)")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: errors.append(f"failed request: {req.url}"))
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, errors
+
+
+def test_site_has_the_expected_pages():
+    have = set(pages())
+    for want in ["index.html", "chapters/01_regression/index.html", "about/execution_stats.html",
+                 "exercises/ch01_regression.html", "about/corrections.html"]:
+        assert want in have, f"{want} is missing from the built site"
+
+
+@pytest.mark.parametrize("path", pages())
+def test_page_loads_and_figures_render(browser, server, path):
+    page, errors = open_page(browser, f"{server}/{path}")
+    try:
+        assert not errors, f"{path}: {errors}"
+        n_div = page.locator("div.plotly-graph-div").count()
+        rendered = page.evaluate("""() => Array.from(document.querySelectorAll('div.plotly-graph-div'))
+            .filter(d => d.classList.contains('js-plotly-plot') && d.querySelector('svg.main-svg')
+                         && d.getBoundingClientRect().height > 50).length""")
+        assert rendered == n_div, f"{path}: {n_div - rendered} of {n_div} figures did not render"
+        # dark mode must not break anything either
+        page.evaluate("document.documentElement.dataset.theme = 'dark'")
+        page.wait_for_timeout(100)
+        assert not errors, f"{path} in dark mode: {errors}"
+    finally:
+        page.close()
+
+
+def figure_state(page, div_id):
+    return page.evaluate("""(id) => { const d = document.getElementById(id);
+        return JSON.stringify([d.data.map(t => [t.x, t.y, t.z, t.visible, t.marker && t.marker.color]),
+                               d.layout.title, d.layout.annotations]); }""", div_id)
+
+
+def slider_pages() -> list[str]:
+    return [p for p in pages() if re.search(r'"sliders"\s*:', (HTML / p).read_text(errors="ignore"))]
+
+
+def test_chapter_1_widgets_have_sliders():
+    assert "chapters/01_regression/02_piecewise_linear_double_descent.html" in slider_pages()
+
+
+@pytest.mark.parametrize("path", slider_pages())
+def test_moving_a_slider_changes_the_figure(browser, server, path):
+    page, errors = open_page(browser, f"{server}/{path}")
+    try:
+        ids = page.evaluate("""() => Array.from(document.querySelectorAll('div.js-plotly-plot'))
+            .filter(d => d.layout && d.layout.sliders && d.layout.sliders.length).map(d => d.id)""")
+        assert ids, f"{path}: no figure with a slider rendered"
+        for div_id in ids:
+            rails = page.locator(f"[id='{div_id}'] rect.slider-rail-touch-rect")
+            for k in range(rails.count()):
+                rail = rails.nth(k)
+                rail.scroll_into_view_if_needed()
+                box = rail.bounding_box()
+                before = figure_state(page, div_id)
+                changed = False
+                for x in (box["x"] + box["width"] - 3, box["x"] + 3):  # try both ends of the rail
+                    page.mouse.click(x, box["y"] + box["height"] / 2)
+                    page.wait_for_timeout(150)
+                    if figure_state(page, div_id) != before:
+                        changed = True
+                        break
+                assert changed, f"{path}: slider {k} of figure {div_id} does not change the figure"
+        assert not errors, f"{path}: {errors}"
+    finally:
+        page.close()
