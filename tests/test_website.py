@@ -55,13 +55,22 @@ def browser():
 
 
 def open_page(browser, url):
+    """Open a page of the local site. The machine is offline, so requests to other hosts (MathJax's CDN)
+    are refused at once; failures of the site's own files are errors, as are uncaught exceptions and
+    console errors."""
+    origin = url.split("/", 3)[:3]
+    origin = "/".join(origin)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(origin) else route.abort())
     errors = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.on("requestfailed", lambda req: errors.append(f"failed request: {req.url}"))
+    page.on("console", lambda msg: errors.append(f"console: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on("requestfailed", lambda req: errors.append(f"failed request: {req.url}")
+            if req.url.startswith(origin) else None)
     page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !window.Plotly || Array.from(document.querySelectorAll('div.plotly-graph-div'))"
+                           ".every(d => d.classList.contains('js-plotly-plot'))", timeout=30_000)
     return page, errors
 
 

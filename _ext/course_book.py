@@ -1,0 +1,21 @@
+"""A small Sphinx extension for the course website.
+
+sphinx-thebe registers its configuration script once per read phase, and Jupyter Book can run more
+than one read phase in a build, which declares ``const THEBE_JS_URL`` twice on a page (a JavaScript
+error). Keep the first copy of every script on every page.
+"""
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (getattr(script, "filename", script), tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def setup(app):
+    app.connect("html-page-context", _dedupe_scripts)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
