@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 # Small models train fastest on one thread when the two cores of a laptop or CI machine are busy
-# (the kernel, the book build and the browser share them); measured on the 2-core machine with the
-# Chapter 1 notebooks, 1 thread was as fast as 2 or faster. COURSE_THREADS overrides.
+# (kernel, book build, browser and other jobs share them). Measured on the 2-core machine under load
+# (2026-11-22): 600 full-batch Adam steps of a 2-64-64-1 MLP on 1000 points took 0.8-2.3 s with one
+# thread and 26-38 s with two, as the threads fight over busy cores. COURSE_THREADS overrides.
 DEFAULT_THREADS = 1
 
 
