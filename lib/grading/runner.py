@@ -5,7 +5,8 @@ What a bad submission costs (only the questions it touches):
 * a syntax error or an exception in a cell: that cell's objects are missing, so their checks fail;
 * an infinite loop inside a function: the per-check time limit fails that check;
 * an infinite loop at the top level of a cell: after ``timeout`` seconds the kernel is shut down, the cell's
-  source is replaced by ``pass`` and the notebook runs again from the start (once per hanging cell);
+  source is replaced by ``pass`` and the notebook runs again from the start (once per hanging cell); the
+  first code cell (the setup, which imports torch) gets at least ``SETUP_TIMEOUT`` seconds;
 * mutation of inputs: checks get copies, and hidden checks test for it.
 
 The student's own ``grader.check(...)`` cells are blanked (they are feedback only and may hang), and one
@@ -27,6 +28,8 @@ from .core import PACKAGE_ROOT, find_repo_root, load_checks
 MARK = "@@GRADING-RESULT@@"
 GRADER_CALL = re.compile(r"""Grader\(\s*["'](\w+)["']""")
 FEEDBACK_LINE = re.compile(r"^\s*(grader\.check(_all)?\(.*\)\s*;?\s*|#.*|)$")
+SETUP_TIMEOUT = 120.0  # limit of the first code cell (the setup: imports torch), so that a busy machine
+                       # cannot fail a whole submission; student cells get the ``timeout`` of the call
 
 
 def exercise_of(nb) -> str | None:
@@ -53,8 +56,14 @@ def _grading_cell(exercise: str, hidden: bool, check_limit: float, public_dir, h
 
 def _run(nb, timeout: float, grading_timeout: float, cwd: Path) -> int | None:
     """Execute ``nb`` in place in a fresh kernel; return the index of a cell that hung or killed the kernel."""
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                            timeout_func=lambda cell: grading_timeout if cell is nb.cells[-1] else timeout,
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+
+    def limit(cell):
+        if cell is nb.cells[-1]:
+            return grading_timeout
+        return max(timeout, SETUP_TIMEOUT) if cell is first_code else timeout
+
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3", timeout_func=limit,
                             shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}})
     with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's own log lines are noise here
         for index, cell in enumerate(nb.cells):
