@@ -487,9 +487,9 @@ def compute_averages(beta: float = 0.9, t: int = 50, kind: str = "EMA", seed: in
 
 def _averages_text(beta: float, t: int) -> str:
     return (f"β = {beta:g}: effective window 1/(1 − β) = {1 / (1 - beta):.3g} steps.<br>Sum of the weights at "
-            f"t = {t}: EMA 1 − β^t = {1 - beta ** t:.3f} (Adam divides by it), heavy ball "
+            f"t = {t}: EMA 1 − β^t = {1 - beta ** t:.3f} (Adam divides by it),<br>heavy ball "
             f"(1 − β^t)/(1 − β) = {(1 - beta ** t) / (1 - beta):.3g}, uniform 1.<br>The soft target update "
-            f"θ′ ← (1 − τ) θ′ + τ θ is this EMA of the online weights θ, with τ = 1 − β = "
+            f"θ′ ← (1 − τ) θ′ + τ θ is this EMA of the online weights θ,<br>with τ = 1 − β = "
             f"{1 - beta:.3g}.")
 
 
@@ -529,7 +529,7 @@ def _figure_averages(t: int = 50) -> go.Figure:
         _add(fig, _averages_traces(compute_averages(BETAS[b0], t, kind)), visible=i == 0)
     per = len(fig.data) // len(KINDS)
     _add(fig, _sequence_traces(compute_averages(BETAS[b0], t)))
-    height, top, bottom = 660, 190, 190
+    height, top, bottom = 700, 230, 190
     fig.add_annotation(text=_averages_text(BETAS[b0], t), xref="paper", yref="paper", x=0, xanchor="left",
                        y=1 + (top - 88) / (height - top - bottom), yanchor="top", showarrow=False, align="left")
     note = len(fig.layout.annotations) - 1

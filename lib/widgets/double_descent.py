@@ -105,7 +105,7 @@ def _text(c: dict) -> str:
         parts.append(f"best below the threshold {c['best_under_mse']:.3g} (p = {c['best_under_p']})")
     if c["best_over_p"] is not None:
         parts.append(f"best above {c['best_over_mse']:.3g} (p = {c['best_over_p']})")
-    return " · ".join(parts)
+    return parts[0] + ("<br>" + " · ".join(parts[1:]) if len(parts) > 1 else "")
 
 
 def _sig(a) -> list:
