@@ -7,9 +7,19 @@ Organised by topic, not by chapter, so later chapters reuse earlier pieces:
     data        offline datasets (Galton's heights, synthetic generators)
     regression  least squares, ridge, lasso, hinge features, minimum-norm interpolation
     logistic    logistic regression by gradient ascent and Newton's method
-    optim       gradient descent and momentum on explicit objectives
+    optim       gradient descent, momentum and the adaptive family (Adam, AdamW, ...), schedules, mini-batches
     convex      convex combinations and the chord test
     double_descent  random-feature regression across the interpolation threshold
+    losses      log-sum-exp, softmax, cross-entropy and the error signals of the likelihoods
+    mlp_numpy   a transparent numpy MLP: forward, backward, finite-difference checks
+    nn          torch MLPs: construction, a small training loop, ReLU regions
+    init        initialisation schemes and signal propagation through depth
+    norm        RMS normalisation and dropout
+    representations  how separable the classes are, layer by layer
+    embedding   word embeddings: a bigram model, PPMI and SVD, analogies
+    memory      associative memories: outer product, pseudo-inverse, MLP
+    recsys      matrix factorisation for recommendation (ALS and Adam)
+    superposition  nearly orthogonal directions and the toy superposition model
     widgets/    dual-mode interactive figures (static on the website, live in a kernel)
     grading/    the exercise checker (``Grader``) and the batch grader (``python -m lib.grade``)
 """

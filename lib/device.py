@@ -10,11 +10,14 @@ import random
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 # Small models train fastest on one thread when the two cores of a laptop or CI machine are busy
 # (kernel, book build, browser and other jobs share them). Measured on the 2-core machine under load
 # (2026-11-22): 600 full-batch Adam steps of a 2-64-64-1 MLP on 1000 points took 0.8-2.3 s with one
-# thread and 26-38 s with two, as the threads fight over busy cores. COURSE_THREADS overrides.
+# thread and 26-38 s with two, as the threads fight over busy cores. numpy's BLAS behaves the same way
+# (hundreds of small SVDs: 18.6 s with two threads, 1.1 s with one), so both get the same limit.
+# COURSE_THREADS overrides.
 DEFAULT_THREADS = 1
 
 
@@ -50,7 +53,7 @@ def seed_everything(seed: int = 0) -> None:
 
 
 def setup(seed: int = 0, threads: int | None = None, device: str | None = None) -> torch.device:
-    """Seed everything, set torch's CPU thread count and return the device to use.
+    """Seed everything, set the CPU thread count of torch and of numpy's BLAS, and return the device.
 
     ``threads`` defaults to ``COURSE_THREADS`` or ``DEFAULT_THREADS``. On a GPU, matrix products
     are kept in full float32 (no TF32) so that CPU and GPU results agree to float32 precision.
@@ -61,6 +64,7 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
     if not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads: expected a positive integer, got {threads!r}")
     torch.set_num_threads(threads)
+    threadpool_limits(limits=threads, user_api="blas")  # stays in force for the whole session
     dev = get_device(device)
     if dev.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False
