@@ -61,6 +61,7 @@ def open_page(browser, url):
     origin = url.split("/", 3)[:3]
     origin = "/".join(origin)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(120_000)  # generous: a busy 2-core machine renders a 3 MB page of figures slowly
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(origin) else route.abort())
     errors = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
@@ -70,7 +71,7 @@ def open_page(browser, url):
             if req.url.startswith(origin) else None)
     page.goto(url, wait_until="load")
     page.wait_for_function("() => !window.Plotly || Array.from(document.querySelectorAll('div.plotly-graph-div'))"
-                           ".every(d => d.classList.contains('js-plotly-plot'))", timeout=30_000)
+                           ".every(d => d.classList.contains('js-plotly-plot'))", timeout=120_000)
     return page, errors
 
 
