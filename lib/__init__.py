@@ -20,6 +20,16 @@ Organised by topic, not by chapter, so later chapters reuse earlier pieces:
     memory      associative memories: outer product, pseudo-inverse, MLP
     recsys      matrix factorisation for recommendation (ALS and Adam)
     superposition  nearly orthogonal directions and the toy superposition model
+    conv        convolution as loops, im2col and F.conv2d; receptive fields; parameter counts
+    conv_backward  hand-written gradients of convolution, subsampling and pooling
+    cnn         small CNNs and MLPs for images; shifts and equivariance
+    sequences   text and synthetic sequence tasks (toy sentence, Zen of Python, delayed recall)
+    rnn         RNN and LSTM cells, backpropagation through time, gradient paths
+    rnn_lm      stacked RNNs, character language models, constant-memory generation
+    residual    residual streams, learned iterative solvers, temporal convolutions
+    ssm         linear state space models: recurrence, convolution, discretisation
+    mamba       selective scans (sequential and parallel) and the selective SSM
+    quantum     a qubit as a recurrent network: evolution, the Born rule, measurement
     widgets/    dual-mode interactive figures (static on the website, live in a kernel)
     grading/    the exercise checker (``Grader``) and the batch grader (``python -m lib.grade``)
 """

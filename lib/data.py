@@ -136,3 +136,98 @@ def make_separable(n: int = 40, seed: int = 0, margin: float = 0.5) -> tuple[np.
     want = np.where(y == 1, 1.0, -1.0) * (margin + np.abs(dist))
     X = X + (want - dist)[:, None] * normal
     return X, y
+
+
+# =========================================================================== Chapter 3: images
+# Image data for the convolution chapter, all offline: sklearn's bundled 8x8 digits and sample photos,
+# and a seeded synthetic shape task. Images come back as torch tensors of shape (N, 1, H, W).
+import torch  # noqa: E402  (only this section needs torch)
+
+SHAPE_CLASSES = ("horizontal bar", "vertical bar", "cross", "square outline")
+
+
+def digits_tensors(as_images: bool = True, dtype: torch.dtype = torch.float32):
+    """sklearn's 1,797 handwritten digits scaled to [0, 1]: ``X`` (1797, 1, 8, 8) or (1797, 64), ``y`` (1797,) int64."""
+    from sklearn.datasets import load_digits
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
+    d = load_digits()
+    X = torch.tensor(d.data / 16.0, dtype=dtype)
+    if as_images:
+        X = X.reshape(-1, 1, 8, 8)
+    return X, torch.tensor(d.target, dtype=torch.long)
+
+
+def shifted_digits(X, max_shift: int = 2, pad: int = 2, seed: int = 0, return_shifts: bool = False):
+    """Place every image on a canvas with ``pad`` zeros per side and move it by a random (dy, dx).
+
+    ``X`` (N, 1, h, w) -> (N, 1, h + 2 pad, w + 2 pad); the shifts are independent uniform integers in
+    ``[-max_shift, max_shift]`` (seeded), and ``max_shift <= pad`` so no ink wraps around the canvas.
+    With ``return_shifts`` also returns the (N, 2) int64 tensor of (dy, dx).
+    """
+    if not isinstance(X, torch.Tensor) or X.ndim != 4:
+        raise ValueError(f"X: expected a tensor of shape (N, C, h, w), got {getattr(X, 'shape', type(X).__name__)}")
+    pad = int(_check_positive_int("pad", pad, 0))
+    max_shift = int(_check_positive_int("max_shift", max_shift, 0))
+    if max_shift > pad:
+        raise ValueError(f"max_shift: expected at most pad = {pad} so nothing wraps around, got {max_shift}")
+    canvas = torch.nn.functional.pad(X, (pad, pad, pad, pad))
+    shifts = torch.tensor(np.random.default_rng(seed).integers(-max_shift, max_shift + 1, (X.shape[0], 2)))
+    out = torch.empty_like(canvas)
+    for n, (dy, dx) in enumerate(shifts.tolist()):
+        out[n] = torch.roll(canvas[n], shifts=(dy, dx), dims=(1, 2))
+    return (out, shifts) if return_shifts else out
+
+
+def sample_image(name: str = "china.jpg", gray: bool = True, size=(128, 192)) -> np.ndarray:
+    """One of sklearn's bundled photos ("china.jpg", "flower.jpg") as floats in [0, 1].
+
+    Resized to ``size = (H, W)`` (None keeps 427 x 640) with Pillow's area filter; ``gray`` converts
+    with the luma weights 0.299 R + 0.587 G + 0.114 B. Returns (H, W) if gray else (H, W, 3), numpy layout.
+    """
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+    if name not in ("china.jpg", "flower.jpg"):
+        raise ValueError(f"name: expected 'china.jpg' or 'flower.jpg', got {name!r}")
+    img = load_sample_image(name)                                    # (427, 640, 3) uint8
+    if size is not None:
+        if (not isinstance(size, (tuple, list)) or len(size) != 2
+                or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in size)):
+            raise ValueError(f"size: expected None or a pair of positive ints (H, W), got {size!r}")
+        img = np.asarray(Image.fromarray(img).resize((int(size[1]), int(size[0])), Image.Resampling.BOX))
+    img = img.astype(np.float64) / 255.0
+    if gray:
+        img = img @ np.array([0.299, 0.587, 0.114])
+    return img
+
+
+def bars_and_crosses(n: int, size: int = 16, seed: int = 0):
+    """A synthetic 4-class image task, the classes of ``SHAPE_CLASSES`` at random positions and sizes.
+
+    Horizontal bar, vertical bar, cross (both bars through one point) and a square outline, drawn with
+    value 1 on a zero background, one pixel thick. Classes are balanced (``y = i mod 4``, then shuffled).
+    Returns ``X`` (n, 1, size, size) float32 and ``y`` (n,) int64.
+    """
+    n = _check_positive_int("n", n)
+    size = _check_positive_int("size", size, 8)
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.arange(n) % 4)
+    X = np.zeros((n, 1, size, size), dtype=np.float32)
+    for i, cls in enumerate(y):
+        img = X[i, 0]
+        length = int(rng.integers(max(3, size // 3), size - 1))
+        r0, c0 = (int(v) for v in rng.integers(0, size - length + 1, 2))   # top-left of the shape's box
+        r_mid, c_mid = (int(v) for v in rng.integers(1, length - 1, 2))    # a cross crosses inside
+        if cls == 0:
+            img[r0 + r_mid, c0:c0 + length] = 1
+        elif cls == 1:
+            img[r0:r0 + length, c0 + c_mid] = 1
+        elif cls == 2:
+            img[r0 + r_mid, c0:c0 + length] = 1
+            img[r0:r0 + length, c0 + c_mid] = 1
+        else:
+            side = max(4, length // 2 + 2)
+            r0, c0 = (int(v) for v in rng.integers(0, size - side + 1, 2))
+            img[r0, c0:c0 + side] = img[r0 + side - 1, c0:c0 + side] = 1
+            img[r0:r0 + side, c0] = img[r0:r0 + side, c0 + side - 1] = 1
+    return torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))

@@ -79,7 +79,9 @@ def test_site_has_the_expected_pages():
     have = set(pages())
     for want in ["index.html", "chapters/01_regression/index.html", "chapters/02_mlp/index.html",
                  "about/execution_stats.html", "about/corrections.html", "about/widgets.html",
-                 "exercises/ch01_regression.html", "exercises/ch02_mlp.html"]:
+                 "chapters/03_cnn/index.html", "chapters/04_rnn/index.html",
+                 "exercises/ch01_regression.html", "exercises/ch02_mlp.html",
+                 "exercises/ch03_cnn.html", "exercises/ch04_rnn.html"]:
         assert want in have, f"{want} is missing from the built site"
 
 
@@ -118,7 +120,13 @@ WIDGET_PAGES = ["chapters/01_regression/01_linear_regression.html",
                 "chapters/02_mlp/02_minibatches_optimizers.html",
                 "chapters/02_mlp/03_initialisation_normalisation_dropout.html",
                 "chapters/02_mlp/04_embeddings_memory_superposition.html",
-                "about/widgets.html"]
+                "chapters/03_cnn/01_convolution.html",
+                "chapters/03_cnn/02_inductive_bias_and_training.html",
+                "chapters/03_cnn/03_backprop_in_cnns.html",
+                "chapters/04_rnn/01_rnn_bptt_lstm.html",
+                "chapters/04_rnn/02_depth_residual_stream.html",
+                "chapters/04_rnn/03_ssm_mamba_quantum.html",
+                "about/widgets.html", "about/widgets_ch03_04.html"]
 
 
 def test_widget_pages_have_sliders():
