@@ -64,6 +64,9 @@ def _model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
     return p.device, p.dtype
 
 
+BATCH_NDIM = (2, 3, 4, 5)  # what train/accuracy take: (N, d), sequences (N, T, d), images (N, C, H, W), volumes
+
+
 def _as_tensor(name: str, a, dtype, device, ndim: tuple[int, ...]) -> torch.Tensor:
     if isinstance(a, torch.Tensor):
         t = a.detach()
@@ -194,7 +197,7 @@ def accuracy(model: nn.Module, X, y, loss: str = "ce") -> float:
     _check_model(model)
     _check_choice("loss", loss, ("bce", "ce"))
     dev, dtype = _model_device_dtype(model)
-    X = _as_tensor("X", X, dtype, dev, (2,))
+    X = _as_tensor("X", X, dtype, dev, BATCH_NDIM)
     y = _targets(y, loss, X.shape[0], dev, dtype)
     with torch.no_grad():
         return _accuracy(model(X), y, loss)
@@ -206,7 +209,7 @@ def train(model: nn.Module, X, y, loss: str = "bce", optimizer: str = "adam", lr
           drop_last: bool = False, callback: Callable[[int, nn.Module], None] | None = None) -> History:
     """Fit ``model`` to (X, y) in place and return the per-epoch :class:`History`.
 
-    ``X``: (N, d_0). ``y``: class labels (N,) for "ce"; 0/1 labels (N,) or (N, 1) for "bce";
+    ``X``: (N, d_0), or a batch of images (N, C, H, W) or other (N, ...) inputs the model accepts. ``y``: class labels (N,) for "ce"; 0/1 labels (N,) or (N, 1) for "bce";
     targets (N,) or (N, d_L) for "mse". Each epoch reshuffles the rows (a CPU generator seeded with
     ``seed``) and takes one step per mini-batch of ``batch_size`` rows (``None``: one full-batch step);
     the last, shorter batch is kept unless ``drop_last``. ``optimizer`` is ``torch.optim.Adam``,
@@ -232,7 +235,7 @@ def train(model: nn.Module, X, y, loss: str = "bce", optimizer: str = "adam", lr
     if device is not None:
         model.to(device)
     dev, dtype = _model_device_dtype(model)
-    X = _as_tensor("X", X, dtype, dev, (2,))
+    X = _as_tensor("X", X, dtype, dev, BATCH_NDIM)
     n = X.shape[0]
     if n == 0:
         raise ValueError("X: expected at least one row")
@@ -245,7 +248,7 @@ def train(model: nn.Module, X, y, loss: str = "bce", optimizer: str = "adam", lr
     if val is not None:
         if not isinstance(val, (tuple, list)) or len(val) != 2:
             raise TypeError("val: expected a pair (X_val, y_val)")
-        Xv = _as_tensor("val[0]", val[0], dtype, dev, (2,))
+        Xv = _as_tensor("val[0]", val[0], dtype, dev, BATCH_NDIM)
         yv = _targets(val[1], loss, Xv.shape[0], dev, dtype)
 
     if optimizer == "adam":

@@ -298,3 +298,18 @@ def test_activation_patterns_match_manual_signs():
     z2 = torch.relu(z1) @ W2.T + b2
     want = torch.cat([z1 > 0, z2 > 0], dim=1).numpy()
     np.testing.assert_array_equal(libnn.activation_patterns(m, X), want)
+
+
+def test_train_and_accuracy_take_image_batches():
+    """A convolutional model trains on (N, C, H, W) inputs as an MLP does on (N, d)."""
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(64, 1, 6, 6, generator=gen)
+    y = (X[:, 0, :, :3].sum((1, 2)) > X[:, 0, :, 3:].sum((1, 2))).long()   # left half brighter?
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 36, 2))
+    hist = libnn.train(model, X, y, loss="ce", lr=1e-2, epochs=60, record=("loss", "accuracy"))
+    assert hist.loss[-1] < 0.5 * hist.loss[0]
+    assert libnn.accuracy(model, X, y) > 0.9
+    with pytest.raises(ValueError, match="X: expected a tensor with 2 or 3 or 4 or 5 dimensions"):
+        libnn.accuracy(model, torch.zeros(5), torch.zeros(5, dtype=torch.long))

@@ -17,66 +17,15 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 from lib.data import galton_families, galton_sons, make_logistic_blobs
 from lib.grading import assert_allclose, check
+from lib.grading.answers import answered as _answered, as_array, as_number as _number, close as _close, looks_like as _looks_like
 
 # torch.optim's first optimizer imports torch._dynamo (about 2 s); pay that once here, not inside a timed check
 torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 # --------------------------------------------------------------------------- helpers
-def _answered(value, name: str):
-    assert value is not None, f"{name} returned None: fill in the function (and `return` the result)"
-    assert value is not Ellipsis, f"{name} returned `...`: replace the placeholder with your code"
-    return value
-
-
-def _number(value, name: str) -> float:
-    """The student's scalar answer as a float; AssertionError saying what is wrong otherwise."""
-    _answered(value, name)
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{name}: expected a number, got {type(value).__name__} {value!r:.60}") from None
-    assert arr.size == 1, f"{name}: expected a single number, got an array of shape {arr.shape}"
-    out = float(arr.reshape(()))
-    assert np.isfinite(out), f"{name}: expected a finite number, got {out}"
-    return out
-
-
 def _vector(value, shape: tuple, name: str) -> np.ndarray:
     """The student's array answer as float64 with the expected shape and finite entries."""
-    _answered(value, name)
-    if hasattr(value, "detach"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{name}: expected an array of numbers, got {type(value).__name__}") from None
-    assert arr.shape == tuple(shape), f"{name}: expected shape {tuple(shape)}, got shape {arr.shape}"
-    bad = ~np.isfinite(arr)
-    assert not bad.any(), (f"{name}: {int(bad.sum())} entries are nan or inf (the first at index "
-                           f"{np.argwhere(bad)[0].tolist()}): did something diverge or overflow?")
-    return arr
-
-
-def _looks_like(got, mistakes: dict) -> str:
-    """' This looks like <label>.' for the first known wrong answer equal to ``got`` (to 1e-6), else ''."""
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return ""
-    for label, wrong in mistakes.items():
-        wrong = np.asarray(wrong, dtype=float)
-        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9 * max(1.0, np.abs(wrong).max())):
-            return f" This looks like {label}."
-    return ""
-
-
-def _close(got, want, tol: float, name: str, mistakes: dict | None = None) -> None:
-    """Assert ``got`` ~ ``want`` entrywise to ``tol`` relative to the largest entry of ``want``."""
-    want = np.asarray(want, dtype=float)
-    try:
-        assert_allclose(got, want, rtol=tol, atol=tol * max(np.abs(want).max(initial=0.0), 1e-12), name=name)
-    except AssertionError as exc:
-        raise AssertionError(str(exc).rstrip(".") + "." + _looks_like(got, mistakes or {})) from None
+    return as_array(value, name, shape)
 
 
 def _design(rng, n: int, p: int, s_min: float, s_max: float) -> np.ndarray:

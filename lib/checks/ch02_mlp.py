@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from lib.grading import assert_allclose, check, numerical_gradient
+from lib.grading.answers import (answered as _answered, as_array as _array, as_number as _number, close as _close,
+                                 looks_like as _looks_like, tensor64 as _t, unchanged as _unchanged)
 
 F64 = torch.float64
 
@@ -32,71 +34,6 @@ except ImportError:  # a torch without it: use the optimizer itself, and pay its
 
 
 # --------------------------------------------------------------------------- helpers
-def _answered(value, name: str):
-    assert value is not None, f"{name} returned None: fill in the function (and `return` the result)"
-    assert value is not Ellipsis, f"{name} returned `...`: replace the placeholder with your code"
-    return value
-
-
-def _array(value, name: str, shape: tuple | None = None) -> np.ndarray:
-    """The student's answer as a float64 array (torch tensors accepted), optionally of a given shape, all finite."""
-    _answered(value, name)
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{name}: expected an array of numbers, got {type(value).__name__} {value!r:.60}") from None
-    if shape is not None and arr.shape != tuple(shape):
-        raise AssertionError(f"{name}: expected shape {tuple(shape)}, got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
-    assert not bad.any(), (f"{name}: {int(bad.sum())} entries are nan or inf (the first at index "
-                           f"{np.argwhere(bad)[0].tolist()}): an overflow, perhaps exp of a large number?")
-    return arr
-
-
-def _number(value, name: str) -> float:
-    arr = _array(value, name)
-    assert arr.size == 1, f"{name}: expected a single number, got an array of shape {arr.shape}"
-    return float(arr.reshape(()))
-
-
-def _looks_like(got, mistakes: dict) -> str:
-    """' This looks like <label>.' for the first known wrong answer equal to ``got`` (to 1e-6), else ''."""
-    try:
-        got = np.asarray(got.detach().numpy() if hasattr(got, "detach") else got, dtype=float)
-    except (TypeError, ValueError):
-        return ""
-    for label, wrong in mistakes.items():
-        wrong = np.asarray(wrong, dtype=float)
-        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9 * max(1.0, np.abs(wrong).max())):
-            return f" This looks like {label}."
-    return ""
-
-
-def _close(got, want, tol: float, name: str, mistakes: dict | None = None) -> None:
-    """Assert ``got`` ~ ``want`` entrywise to ``tol`` relative to the largest entry of ``want``."""
-    want = np.asarray(want, dtype=float)
-    got_arr = _array(got, name)
-    if got_arr.shape != want.shape:
-        why = _looks_like(got_arr, mistakes or {})
-        raise AssertionError(f"{name}: expected shape {want.shape}, got shape {got_arr.shape}." + why)
-    try:
-        assert_allclose(got_arr, want, rtol=tol, atol=tol * max(np.abs(want).max(initial=0.0), 1e-12), name=name)
-    except AssertionError as exc:
-        raise AssertionError(str(exc).rstrip(".") + "." + _looks_like(got_arr, mistakes or {})) from None
-
-
-def _t(a) -> torch.Tensor:
-    return torch.tensor(np.asarray(a, dtype=float), dtype=F64)
-
-
-def _unchanged(copies: dict, originals: dict, func: str) -> None:
-    for name, arr in copies.items():
-        a = arr.detach().numpy() if hasattr(arr, "detach") else np.asarray(arr)
-        assert np.array_equal(a, originals[name]), f"{func} changed its input `{name}` in place; work on a copy"
-
-
 # --------------------------------------------------------------------------- q1 references: one hidden layer
 GRAD_KEYS = ("W1", "b1", "w2", "b2")
 

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.grading import assert_allclose, check
+from lib.grading.answers import answered as _answered, as_array as _array, close as _close, looks_like as _looks_like
 
 F64 = torch.float64
 
@@ -37,53 +38,8 @@ del _warm
 
 
 # --------------------------------------------------------------------------- helpers
-def _answered(value, name: str):
-    assert value is not None, f"{name} returned None: fill in the function (and `return` the result)"
-    assert value is not Ellipsis, f"{name} returned `...`: replace the placeholder with your code"
-    return value
-
-
-def _array(value, name: str, shape: tuple | None = None) -> np.ndarray:
-    """The student's answer as a float64 array (torch tensors accepted), optionally of a given shape, all finite."""
-    _answered(value, name)
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().to(F64).numpy()
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{name}: expected an array of numbers, got {type(value).__name__} {value!r:.60}") from None
-    if shape is not None and arr.shape != tuple(shape):
-        raise AssertionError(f"{name}: expected shape {tuple(shape)}, got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
-    assert not bad.any(), f"{name}: {int(bad.sum())} entries are nan or inf (the first at index {np.argwhere(bad)[0].tolist()})"
-    return arr
-
-
 def _np(t) -> np.ndarray:
     return t.detach().cpu().to(F64).numpy() if hasattr(t, "detach") else np.asarray(t, dtype=float)
-
-
-def _looks_like(got: np.ndarray, mistakes: dict) -> str:
-    """' This looks like <label>.' for the first known wrong answer equal to ``got`` (to 1e-6), else ''."""
-    for label, wrong in mistakes.items():
-        wrong = _np(wrong)
-        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9 * max(1.0, np.abs(wrong).max(initial=0))):
-            return f" This looks like {label}."
-    return ""
-
-
-def _close(got, want, tol: float, name: str, mistakes: dict | None = None) -> np.ndarray:
-    """Assert ``got`` ~ ``want`` entrywise to ``tol`` relative to the largest entry of ``want``; returns ``got``."""
-    want = _np(want)
-    got_arr = _array(got, name)
-    if got_arr.shape != want.shape:
-        raise AssertionError(f"{name}: expected shape {want.shape}, got shape {got_arr.shape}."
-                             + _looks_like(got_arr, mistakes or {}))
-    try:
-        assert_allclose(got_arr, want, rtol=tol, atol=tol * max(np.abs(want).max(initial=0.0), 1e-12), name=name)
-    except AssertionError as exc:
-        raise AssertionError(str(exc).rstrip(".") + "." + _looks_like(got_arr, mistakes or {})) from None
-    return got_arr
 
 
 def _gen(seed: int) -> torch.Generator:

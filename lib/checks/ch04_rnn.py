@@ -22,86 +22,13 @@ import scipy.linalg
 import torch
 
 from lib.grading import assert_allclose, check
+from lib.grading.answers import (answered as _answered, as_array as _array, as_number as _number, close as _close,
+                                 looks_like as _looks_like, tensor64 as _t, unchanged as _unchanged)
 
 F64 = torch.float64
 
 
 # --------------------------------------------------------------------------- helpers
-def _answered(value, name: str):
-    assert value is not None, f"{name} returned None: fill in the function (and `return` the result)"
-    assert value is not Ellipsis, f"{name} returned `...`: replace the placeholder with your code"
-    return value
-
-
-def _array(value, name: str, shape: tuple | None = None, dtype=float) -> np.ndarray:
-    """The student's answer as a float64 (or complex128) array; torch tensors accepted; all finite."""
-    _answered(value, name)
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{name}: expected an array of numbers, got {type(value).__name__} {value!r:.60}") from None
-    if shape is not None and arr.shape != tuple(shape):
-        raise AssertionError(f"{name}: expected shape {tuple(shape)}, got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
-    assert not bad.any(), (f"{name}: {int(bad.sum())} entries are nan or inf (the first at index "
-                           f"{np.argwhere(bad)[0].tolist()})")
-    return arr
-
-
-def _number(value, name: str) -> float:
-    arr = _array(value, name)
-    assert arr.size == 1, f"{name}: expected a single number, got an array of shape {arr.shape}"
-    return float(arr.reshape(()))
-
-
-def _looks_like(got, mistakes: dict) -> str:
-    """' This looks like <label>.' for the first known wrong answer equal to ``got`` (to 1e-6), else ''."""
-    try:
-        got = np.asarray(got.detach().numpy() if hasattr(got, "detach") else got)
-    except (TypeError, ValueError):
-        return ""
-    for label, wrong in mistakes.items():
-        wrong = np.asarray(wrong)
-        if wrong.shape == got.shape and np.all(np.isfinite(wrong)) and np.allclose(
-                got, wrong, rtol=1e-6, atol=1e-9 * max(1.0, np.abs(wrong).max(initial=0.0))):
-            return f" This looks like {label}."
-    return ""
-
-
-def _close(got, want, tol: float, name: str, mistakes: dict | None = None) -> None:
-    """Assert ``got`` ~ ``want`` entrywise to ``tol`` relative to the largest entry of ``want`` (complex allowed)."""
-    want = np.asarray(want)
-    is_complex = np.iscomplexobj(want)
-    got_arr = _array(got, name, dtype=complex if is_complex else float)
-    if got_arr.shape != want.shape:
-        raise AssertionError(f"{name}: expected shape {want.shape}, got shape {got_arr.shape}."
-                             + _looks_like(got_arr, mistakes or {}))
-    scale = max(np.abs(want).max(initial=0.0), 1e-12)
-    if is_complex:
-        err = np.abs(got_arr - want)
-        if err.max(initial=0.0) <= tol * scale:
-            return
-        i = np.unravel_index(np.argmax(err), err.shape)
-        raise AssertionError(f"{name}: max error {err[i]:.1e} at index {list(map(int, i))} (got {got_arr[i]:.6g}, "
-                             f"expected {want[i]:.6g}); expected < {tol * scale:.1e}." + _looks_like(got_arr, mistakes or {}))
-    try:
-        assert_allclose(got_arr, want.astype(float), rtol=tol, atol=tol * scale, name=name)
-    except AssertionError as exc:
-        raise AssertionError(str(exc).rstrip(".") + "." + _looks_like(got_arr, mistakes or {})) from None
-
-
-def _t(a) -> torch.Tensor:
-    return torch.tensor(np.asarray(a, dtype=float), dtype=F64)
-
-
-def _unchanged(copies: dict, originals: dict, func: str) -> None:
-    for name, arr in copies.items():
-        a = arr.detach().numpy() if hasattr(arr, "detach") else np.asarray(arr)
-        assert np.array_equal(a, originals[name]), f"{func} changed its input `{name}` in place; work on a copy"
-
-
 def _grad_dict(got, keys, name: str) -> dict:
     _answered(got, name)
     assert isinstance(got, dict), f"{name}: expected a dict with keys {list(keys)}, got {type(got).__name__}"

@@ -16,6 +16,8 @@ Writing checks (``lib/checks/<exercise>.py`` public, ``tests/hidden/<exercise>.p
         x, y = np.array([1.0, 2.0, 4.0]), np.array([2.0, 3.0, 9.0])
         assert_allclose(slope_through_origin(x, y), x @ y / (x @ x), rtol=1e-12, name="slope_through_origin(x, y)")
 
+``lib.grading.answers`` turns a student's answer into numbers with messages meant for the student
+(``as_array``, ``as_number``, ``close`` naming known mistakes, ``unchanged`` for inputs mutated in place).
 Checks receive deep copies of the student's objects. Instructors: ``python -m lib.grade strip [--check]`` and
 ``python -m lib.grade grade DIR --out scores.csv`` (``lib.grading.strip``, ``lib.grading.runner``).
 """
