@@ -12,7 +12,6 @@ ddof=1 z-scores, r (n-1)/n) is wrong. Both conventions are accepted below.
 """
 from __future__ import annotations
 
-import inspect
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ from scipy.special import expit
 
 from lib.data import galton_families, galton_sons
 from lib.grading import load_checks, run_checks
+from tests.checks_support import call, failures as _failures
 
 SPECS = load_checks("ch01_regression", hidden=True)
 QUESTIONS = [f"q{i}" for i in range(1, 9)]
@@ -111,28 +111,8 @@ REFERENCE = dict(slope_through_origin=slope_through_origin, standardized_slope=s
                  optimal_heavy_ball=optimal_heavy_ball, chord_gap=chord_gap, violation=(-1.0, 1.0, 0.5))
 
 
-def call(spec, namespace):
-    """Run one check directly with the objects it names."""
-    spec.func(**{name: namespace[name] for name in inspect.signature(spec.func).parameters})
-
-
-def failures(question, namespace, junk_only=False):
-    """{check name: message} for the checks of ``question`` that fail. An AssertionError is a check explaining
-    what is off; any other exception is the (wrong) student code raising, which the grader also counts as a
-    failure, except with ``junk_only``, where the student code only returns values and so a non-assertion
-    exception would mean that a check crashed on a junk value instead of explaining."""
-    failed = {}
-    for spec in (s for s in SPECS if s.question == question):
-        name = spec.name + (" (hidden)" if spec.hidden else "")
-        try:
-            call(spec, namespace)
-        except AssertionError as exc:
-            failed[name] = str(exc)
-        except Exception as exc:
-            if junk_only:
-                raise
-            failed[name] = f"raised {type(exc).__name__}: {exc}"
-    return failed
+def failures(question, namespace, junk_only=False, only=None):
+    return _failures(SPECS, question, namespace, junk_only, only)
 
 
 def test_every_question_has_public_and_hidden_checks():

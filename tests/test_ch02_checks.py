@@ -9,7 +9,6 @@ everywhere, and junk return values give assertion messages, never crashes.
 """
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 from scipy.special import expit
 
 from lib.grading import load_checks, run_checks
+from tests.checks_support import call, failures as _failures
 
 torch.set_num_threads(1)  # what the notebooks' setup does; several threads on a busy 2-core machine are far slower
 SPECS = load_checks("ch02_mlp", hidden=True)
@@ -173,29 +173,8 @@ REFERENCE = dict(one_hidden_layer_grads=one_hidden_layer_grads, mlp_forward=mlp_
                  als=als)
 
 
-def call(spec, namespace):
-    """Run one check directly with the objects it names."""
-    spec.func(**{name: namespace[name] for name in inspect.signature(spec.func).parameters})
-
-
 def failures(question, namespace, junk_only=False, only=None):
-    """{check name: message} for the checks of ``question`` that fail (see tests/test_ch01_checks.py). With
-    ``only`` (a set of names), checks that use none of those names are skipped: they see only reference
-    objects, which pass every check (test_reference_passes)."""
-    failed = {}
-    for spec in (s for s in SPECS if s.question == question):
-        if only is not None and not only & set(inspect.signature(spec.func).parameters):
-            continue
-        name = spec.name + (" (hidden)" if spec.hidden else "")
-        try:
-            call(spec, namespace)
-        except AssertionError as exc:
-            failed[name] = str(exc)
-        except Exception as exc:
-            if junk_only:
-                raise
-            failed[name] = f"raised {type(exc).__name__}: {exc}"
-    return failed
+    return _failures(SPECS, question, namespace, junk_only, only)
 
 
 def test_every_question_has_public_and_hidden_checks():

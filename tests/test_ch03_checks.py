@@ -11,7 +11,6 @@ never crashes. q4's three gradients earn their points separately.
 """
 from __future__ import annotations
 
-import inspect
 import math
 import pathlib
 
@@ -21,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.grading import load_checks, run_checks
+from tests.checks_support import call, failures as _failures
 
 torch.set_num_threads(1)  # what the notebooks' setup does
 SPECS = load_checks("ch03_cnn", hidden=True)
@@ -139,28 +139,8 @@ REFERENCE = dict(conv2d_loop=conv2d_loop, im2col=im2col, conv2d_im2col=conv2d_im
 FUNCTIONS = [name for name, v in REFERENCE.items() if callable(v)]
 
 
-def call(spec, namespace):
-    """Run one check directly with the objects it names."""
-    spec.func(**{name: namespace[name] for name in inspect.signature(spec.func).parameters})
-
-
 def failures(question, namespace, junk_only=False, only=None):
-    """{check name: message} for the checks of ``question`` that fail. With ``only`` (a set of names), checks that
-    use none of those names are skipped: they see only reference objects, which pass every check."""
-    failed = {}
-    for spec in (s for s in SPECS if s.question == question):
-        if only is not None and not only & set(inspect.signature(spec.func).parameters):
-            continue
-        name = spec.name + (" (hidden)" if spec.hidden else "")
-        try:
-            call(spec, namespace)
-        except AssertionError as exc:
-            failed[name] = str(exc)
-        except Exception as exc:
-            if junk_only:
-                raise
-            failed[name] = f"raised {type(exc).__name__}: {exc}"
-    return failed
+    return _failures(SPECS, question, namespace, junk_only, only)
 
 
 def test_every_question_has_public_and_hidden_checks():

@@ -10,7 +10,6 @@ return values give assertion messages, never crashes.
 """
 from __future__ import annotations
 
-import inspect
 import math
 import pathlib
 
@@ -20,6 +19,7 @@ import scipy.linalg
 import torch
 
 from lib.grading import load_checks, run_checks
+from tests.checks_support import call, failures as _failures
 
 torch.set_num_threads(1)
 SPECS = load_checks("ch04_rnn", hidden=True)
@@ -200,27 +200,8 @@ REFERENCE = dict(rnn_bptt=rnn_bptt, grad_to_first_state=grad_to_first_state, ans
                  zoh_gate=zoh_gate, evolve=evolve, born=born, zeno_survival=zeno_survival, measure=measure)
 
 
-def call(spec, namespace):
-    spec.func(**{name: namespace[name] for name in inspect.signature(spec.func).parameters})
-
-
 def failures(question, namespace, junk_only=False, only=None):
-    """{check name: message} for the checks of ``question`` that fail; with ``only``, checks that use none of
-    those names are skipped (they see only reference objects)."""
-    failed = {}
-    for spec in (s for s in SPECS if s.question == question):
-        if only is not None and not only & set(inspect.signature(spec.func).parameters):
-            continue
-        name = spec.name + (" (hidden)" if spec.hidden else "")
-        try:
-            call(spec, namespace)
-        except AssertionError as exc:
-            failed[name] = str(exc)
-        except Exception as exc:
-            if junk_only:
-                raise
-            failed[name] = f"raised {type(exc).__name__}: {exc}"
-    return failed
+    return _failures(SPECS, question, namespace, junk_only, only)
 
 
 def test_every_question_has_public_and_hidden_checks():
