@@ -12,13 +12,6 @@ from lib.widgets import WIDGET_MIME, Dual
 from lib.widgets import grad_through_time as G
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_compute_matches_state_grad_norms_and_shows_the_three_regimes():
     res = G.compute(T=30, cell="lstm", rec_scale=0.8, input_gain=0.7, forget_bias=1.5, H=16, batch=8, seed=2)

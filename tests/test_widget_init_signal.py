@@ -12,13 +12,6 @@ from lib.widgets import WIDGET_MIME, Dual
 from lib.widgets import init_signal as I
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_compute_wraps_signal_propagation_and_readouts():
     res = I.compute(depth=8, width=64, act="relu", scheme="normal", sigma2_n=3.0, n_samples=200, seed=1)
