@@ -4,7 +4,6 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-import torch
 
 from lib import plotting
 from lib.init import signal_propagation
