@@ -28,6 +28,7 @@ venv: $(STAMP)
 
 book: $(STAMP)
 	$(PY) tools/book.py prepare
+	$(PY) tools/book.py execute
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "Website built: open _build/html/index.html (or: $(PY) -m http.server -d _build/html 8000)"
 

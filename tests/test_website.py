@@ -95,6 +95,10 @@ def test_page_loads_and_figures_render(browser, server, path):
             .filter(d => d.classList.contains('js-plotly-plot') && d.querySelector('svg.main-svg')
                          && d.getBoundingClientRect().height > 50).length""")
         assert rendered == n_div, f"{path}: {n_div - rendered} of {n_div} figures did not render"
+        # math is typeset by the MathJax copy in _static (offline): every formula becomes an mjx-container
+        n_math = page.locator("span.math, div.math").count()
+        if n_math:
+            page.wait_for_function("(n) => document.querySelectorAll('mjx-container').length >= n", arg=n_math)
         # dark mode must not break anything either
         page.evaluate("document.documentElement.dataset.theme = 'dark'")
         page.wait_for_timeout(100)

@@ -6,11 +6,22 @@
      changes, so for every notebook we hash the ``lib/`` modules it imports (transitively) and drop its
      cached execution when that hash changes. A change in ``lib/regression.py`` thus re-executes exactly
      the notebooks that import it, directly or through another module.
+
+``python tools/book.py execute [-j N]`` (run by ``make book`` after ``prepare``)
+  executes, N at a time (default: one per CPU core; each kernel uses one thread), every notebook the book
+  executes that has no cached execution yet, and stores the results in the same jupyter-cache that
+  Jupyter Book reads. The book build then finds them cached instead of running them one after another.
+  It does exactly what myst-nb's cache mode does (same cache, timeout, working directory); a notebook that
+  fails here is left uncached, so the strict build runs it again and reports its error.
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import hashlib
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
 import json
 import shutil
 import sys
@@ -21,7 +32,10 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
 STAMPS = ROOT / "_build" / "lib_dependencies.json"
-NOTEBOOK_DIRS = ("chapters", "exercises")
+NOTEBOOK_DIRS = ("chapters", "exercises", "about")
+# the student exercises are shown unexecuted (execute.exclude_patterns in _config.yml)
+UNEXECUTED = "exercises/ch*.ipynb"
+CELL_TIMEOUT = 120  # seconds, as execute.timeout in _config.yml
 
 
 def notebooks() -> list[Path]:
@@ -119,10 +133,59 @@ def invalidate_stale_executions() -> list[Path]:
     return stale
 
 
+def _execute_one(path: str) -> tuple[str, float, str | None]:
+    """Execute one notebook in its own folder and cache the result, as myst-nb's cache mode does."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from jupyter_cache.executors.utils import single_nb_execution
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), allow_errors=False, timeout=CELL_TIMEOUT,
+                                 meta_override=True)
+    if result.err is not None:
+        return path, result.time, f"{type(result.err).__name__}: {result.err}"
+    get_cache(CACHE).cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": result.time}),
+                                           check_validity=False, overwrite=True)
+    return path, result.time, None
+
+
+def uncached_notebooks() -> list[Path]:
+    """The notebooks the book executes that have no cached execution."""
+    from jupyter_cache import get_cache
+    cache = get_cache(CACHE)
+    todo = []
+    for path in notebooks():
+        if path.relative_to(ROOT).match(UNEXECUTED):
+            continue
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            todo.append(path)
+    return todo
+
+
+def execute(jobs: int) -> int:
+    todo = uncached_notebooks()
+    if not todo:
+        return 0
+    print(f"executing {len(todo)} notebook(s), {jobs} at a time")
+    start, failed = time.perf_counter(), 0
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for path, seconds, error in pool.map(_execute_one, [str(p) for p in todo]):
+            name = Path(path).relative_to(ROOT)
+            print(f"  {name}: {seconds:.1f} s" + (f", FAILED ({error.splitlines()[0][:200]})" if error else ""))
+            failed += error is not None
+    print(f"executed in {time.perf_counter() - start:.0f} s" + (f"; {failed} failed and run again by the build" if failed else ""))
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if argv[1:] != ["prepare"]:
-        print(__doc__)
-        return 2
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["prepare", "execute"])
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                        help="notebooks executed at the same time (execute; default: CPU cores)")
+    args = parser.parse_args(argv[1:])
+    if args.command == "execute":
+        return execute(max(1, args.jobs))
     copy_plotly_js()
     for path in invalidate_stale_executions():
         print(f"lib/ changed: {path.relative_to(ROOT)} will re-execute")
