@@ -33,6 +33,14 @@ Organised by topic, not by chapter, so later chapters reuse earlier pieces:
     widgets/    dual-mode interactive figures (static on the website, live in a kernel)
     grading/    the exercise checker (``Grader``) and the batch grader (``python -m lib.grade``)
 """
-from .device import get_device, setup
+import sys
+
+# plotly's live widgets import nbformat, which imports jsonschema, which imports the optional package
+# rfc3987_syntax when it is installed (Jupyter pulls it in) and compiles its IRI grammar on import: 3-4 s of
+# CPU in every kernel that shows a widget. The course never validates IRIs, so jsonschema is told the
+# package is absent (it then skips the "iri" format checks and nothing else).
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from .device import get_device, setup  # noqa: E402
 
 __all__ = ["get_device", "setup"]
