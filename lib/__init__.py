@@ -17,9 +17,9 @@ Organised by topic, not by chapter, so later chapters reuse earlier pieces:
     norm        RMS normalisation and dropout
     representations  how separable the classes are, layer by layer
     embedding   word embeddings: a bigram model, PPMI and SVD, analogies
-    memory      associative memories: outer product, pseudo-inverse, MLP
+    memory      associative memories: outer product, pseudo-inverse, MLP; the SVD view and rank-one edits
     recsys      matrix factorisation for recommendation (ALS and Adam)
-    superposition  nearly orthogonal directions and the toy superposition model
+    superposition  nearly orthogonal directions, read-out interference, the toy superposition model
     conv        convolution as loops, im2col and F.conv2d; receptive fields; parameter counts
     conv_backward  hand-written gradients of convolution, subsampling and pooling
     cnn         small CNNs and MLPs for images; shifts and equivariance
@@ -30,6 +30,18 @@ Organised by topic, not by chapter, so later chapters reuse earlier pieces:
     ssm         linear state space models: recurrence, convolution, discretisation
     mamba       selective scans (sequential and parallel) and the selective SSM
     quantum     a qubit as a recurrent network: evolution, the Born rule, measurement
+    attention   scaled dot-product attention, masks, heads, KV caches, sinusoidal positions
+    transformer RMSNorm, the pre-norm block, TinyGPT (training, decoding with a KV cache)
+    text        the capitals corpus, word tokenizer, BERT masking, instruction-tuning loss masks
+    interp      attention maps, the logit lens and ablations of a TinyGPT
+    param_count parameters, FLOPs and KV-cache memory of Transformers (GPT-2, GPT-3, the 2017 model)
+    lora        low-rank adapters (LoRA) and their parameter counts
+    moe         top-k routing, the load-balancing loss and mixtures of experts
+    scaling     Kaplan and Chinchilla scaling laws, compute-optimal allocation, power-law fits
+    rl/         reinforcement-learning primitives (policy gradients, PPO's clipped loss, natural gradients)
+    rlhf        Bradley-Terry reward models, softmax bandits, PPO on a bandit, KL-regularised optima
+    vision      patches as tokens and a tiny Vision Transformer
+    contrastive the InfoNCE loss and a CLIP-style dual encoder
     widgets/    dual-mode interactive figures (static on the website, live in a kernel)
     grading/    the exercise checker (``Grader``) and the batch grader (``python -m lib.grade``)
 """

@@ -211,3 +211,62 @@ class TiedAssocModel:
         dWe = h2.T @ e / B                      # the unembedding path: sum_b h2_b e_b^T / B
         np.add.at(dWe.T, idx, dh2 @ self.Wa / B)  # the embedding path: (W_a^T W_e e_b) into column x_b
         return {"We": dWe, "Wa": dWa, "h2": dh2}
+
+
+# --------------------------------------------------------------------------- the SVD view (Chapter 5, section 5.4)
+# Any matrix is a memory of orthonormal pairs: W = sum_i lambda_i b_i a_i^T (its SVD), so that
+# W a_k = lambda_k b_k and W (a_k / lambda_k) = b_k. Dropping small lambda_i "cleans" the memory
+# (the best rank-r approximation, Eckart-Young); a rank-one update changes a single answer.
+def make_associative_memory(d_in: int, d_out: int, n_pairs: int, lambdas=None, seed: int = 0) -> dict:
+    """``W = B diag(lambdas) A^T`` from orthonormal keys A (d_in, n) and orthonormal values B (d_out, n).
+
+    ``lambdas`` defaults to ``n, n-1, ..., 1``. Returns ``dict(W (d_out, d_in), A, B, lambdas)``.
+    """
+    d_in, d_out = _check_int("d_in", d_in, 1), _check_int("d_out", d_out, 1)
+    n = _check_int("n_pairs", n_pairs, 1)
+    if n > min(d_in, d_out):
+        raise ValueError(f"n_pairs: orthonormal keys and values need n_pairs <= min(d_in, d_out) = "
+                         f"{min(d_in, d_out)}, got {n}")
+    lam = np.arange(n, 0, -1, dtype=float) if lambdas is None else np.asarray(lambdas, dtype=float)
+    if lam.shape != (n,) or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
+        raise ValueError(f"lambdas: expected {n} positive finite numbers, got {lambdas!r}")
+    A = make_keys(n, d_in, "orthonormal", seed=seed)
+    B = make_keys(n, d_out, "orthonormal", seed=seed + 1)
+    return dict(W=(B * lam) @ A.T, A=A, B=B, lambdas=lam)
+
+
+def svd_memory(W) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(B, lambdas, A)`` with ``W = B diag(lambdas) A^T``: values (m, r), strengths (r,) descending, keys (d, r)."""
+    W = _check_matrix("W", W)
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    return U, s, Vt.T
+
+
+def truncate_svd(W, *, rank: int | None = None, eps: float | None = None) -> np.ndarray:
+    """The cleaned memory: keep the ``rank`` largest terms, or every term with ``lambda_i > eps``."""
+    if (rank is None) == (eps is None):
+        raise ValueError("rank, eps: expected exactly one of them")
+    B, lam, A = svd_memory(W)
+    if rank is not None:
+        keep = np.arange(lam.size) < _check_int("rank", rank, 0)
+    else:
+        if isinstance(eps, bool) or not np.isscalar(eps) or not np.isfinite(eps) or eps < 0:
+            raise ValueError(f"eps: expected a number >= 0, got {eps!r}")
+        keep = lam > eps
+    return (B[:, keep] * lam[keep]) @ A[:, keep].T
+
+
+def rank_one_edit(W, a_k, lambda_k: float, delta_b) -> np.ndarray:
+    """``W + lambda_k delta_b a_k^T``: the answer to key a_k moves from ``lambda_k b_k`` by ``lambda_k delta_b``.
+
+    Keys orthogonal to ``a_k`` (the other stored keys when ``a_k`` is one of W's singular vectors) recall
+    exactly what they did before.
+    """
+    W = _check_matrix("W", W)
+    a_k = _check_matrix("a_k", np.reshape(a_k, (-1, 1)))[:, 0]
+    delta_b = _check_matrix("delta_b", np.reshape(delta_b, (-1, 1)))[:, 0]
+    if a_k.size != W.shape[1] or delta_b.size != W.shape[0]:
+        raise ValueError(f"a_k, delta_b: expected sizes {W.shape[1]} and {W.shape[0]} for W of shape {W.shape}, "
+                         f"got {a_k.size} and {delta_b.size}")
+    lambda_k = _check_positive("lambda_k", lambda_k)
+    return W + lambda_k * np.outer(delta_b, a_k)

@@ -91,3 +91,27 @@ def represented_features(W, thresh: float = 0.5) -> int:
     if not np.isfinite(thresh) or thresh <= 0:
         raise ValueError(f"thresh: expected a positive number, got {thresh!r}")
     return int(np.sum(np.linalg.norm(W, axis=0) > thresh))
+
+
+def superposition_readout(d: int, k: int, n_trials: int = 50, seed: int = 0) -> dict:
+    """Superpose ``k`` random unit features with coefficient 1 in R^d and read each one back by projection.
+
+    With unit directions u_1..u_k (independent, uniform on the sphere) the stored vector is
+    ``h = sum_j u_j`` and the projection read-out of feature i is ``u_i^T h = 1 + sum_{j != i} u_i^T u_j``.
+    The error is the interference term; each cosine has mean 0 and variance 1/d and the terms are
+    uncorrelated, so its root mean square is exactly ``sqrt((k - 1) / d)`` in expectation: small when
+    k << d, never zero once k > 1 (unless the directions are exactly orthogonal).
+
+    Returns ``dict(errors (n_trials * k,), rms, theory = sqrt((k-1)/d), d, k)``: every read-out error of
+    every trial (one fresh set of directions per trial).
+    """
+    d, k, n_trials = _check_int("d", d, 1), _check_int("k", k, 1), _check_int("n_trials", n_trials, 1)
+    rng = np.random.default_rng(seed)
+    errors = np.empty((n_trials, k))
+    for t in range(n_trials):  # one (k, d) set of directions at a time keeps memory at k * d
+        U = rng.standard_normal((k, d))
+        U /= np.linalg.norm(U, axis=1, keepdims=True)
+        errors[t] = U @ U.sum(axis=0) - 1.0
+    errors = errors.ravel()
+    return dict(errors=errors, rms=float(np.sqrt(np.mean(errors ** 2))), theory=float(np.sqrt((k - 1) / d)),
+                d=d, k=k)

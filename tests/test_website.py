@@ -81,7 +81,9 @@ def test_site_has_the_expected_pages():
                  "about/execution_stats.html", "about/corrections.html", "about/widgets.html",
                  "chapters/03_cnn/index.html", "chapters/04_rnn/index.html",
                  "exercises/ch01_regression.html", "exercises/ch02_mlp.html",
-                 "exercises/ch03_cnn.html", "exercises/ch04_rnn.html"]:
+                 "exercises/ch03_cnn.html", "exercises/ch04_rnn.html",
+                 "chapters/05_transformer/index.html", "exercises/ch05_transformer.html",
+                 "about/widgets_ch05.html"]:
         assert want in have, f"{want} is missing from the built site"
 
 
@@ -130,7 +132,11 @@ WIDGET_PAGES = ["chapters/01_regression/01_linear_regression.html",
                 "chapters/04_rnn/01_rnn_bptt_lstm.html",
                 "chapters/04_rnn/02_depth_residual_stream.html",
                 "chapters/04_rnn/03_ssm_mamba_quantum.html",
-                "about/widgets.html", "about/widgets_ch03_04.html"]
+                "chapters/05_transformer/01_attention.html",
+                "chapters/05_transformer/02_tiny_gpt.html",
+                "chapters/05_transformer/03_memory_lora_moe_scaling.html",
+                "chapters/05_transformer/04_alignment_vit_clip.html",
+                "about/widgets.html", "about/widgets_ch03_04.html", "about/widgets_ch05.html"]
 
 
 def test_widget_pages_have_sliders():
