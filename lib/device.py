@@ -64,7 +64,11 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
     if not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads: expected a positive integer, got {threads!r}")
     torch.set_num_threads(threads)
-    threadpool_limits(limits=threads, user_api="blas")  # stays in force for the whole session
+    # BLAS and OpenMP libraries read these when they load: scipy's and scikit-learn's own copies are loaded
+    # later (on their first import), so the limit below alone would not reach them
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    threadpool_limits(limits=threads)  # the libraries loaded so far (numpy's BLAS); stays in force
     dev = get_device(device)
     if dev.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False

@@ -74,8 +74,96 @@ def _in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+# The book's content column is about 690 px wide: long titles are wrapped to fit it, and the top margin
+# grows to hold the title, a legend placed above the plot and subplot titles without overlaps.
+TITLE_CHARS = 70      # characters per title line at the template's title size
+_PAGE_PLOT_WIDTH = 600  # px between the default side margins
+
+
+def wrap(text: str, width: int = TITLE_CHARS) -> str:
+    """``text`` with ``<br>`` between words so that no line is longer than ``width`` characters."""
+    if not text:
+        return text
+    lines = []
+    for part in text.split("<br>"):
+        line = ""
+        for word in part.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return "<br>".join(lines)
+
+
+def _title_texts(fig: go.Figure) -> list[str]:
+    """The figure's title and every title a slider step or a button sets."""
+    texts = [fig.layout.title.text or ""]
+    for control in list(fig.layout.sliders or []) + list(fig.layout.updatemenus or []):
+        for step in list(getattr(control, "steps", None) or []) + list(getattr(control, "buttons", None) or []):
+            for arg in step.args or []:
+                if isinstance(arg, dict):
+                    texts += [v for k, v in arg.items() if k in ("title.text", "title") and isinstance(v, str)]
+    return texts
+
+
+def _wrap_titles(fig: go.Figure) -> int:
+    """Wrap the title everywhere it is set; returns the largest number of lines."""
+    fig.layout.title.text = wrap(fig.layout.title.text or "")
+    for control in list(fig.layout.sliders or []) + list(fig.layout.updatemenus or []):
+        for step in list(getattr(control, "steps", None) or []) + list(getattr(control, "buttons", None) or []):
+            args = list(step.args or [])
+            for i, arg in enumerate(args):
+                if isinstance(arg, dict) and any(k in ("title.text", "title") for k in arg):
+                    args[i] = {k: wrap(v) if k in ("title.text", "title") and isinstance(v, str) else v
+                               for k, v in arg.items()}
+            step.args = args
+    return max(t.count("<br>") + 1 for t in _title_texts(fig))
+
+
+def _legend_rows(fig: go.Figure) -> int:
+    names, seen = [], set()
+    for trace in fig.data:
+        group = trace.legendgroup or trace.name
+        if trace.showlegend is False or not trace.name or group in seen:
+            continue
+        seen.add(group)
+        names.append(trace.name)
+    width = sum(45 + 7 * len(n) for n in names)
+    return max(1, -(-width // _PAGE_PLOT_WIDTH)) if names else 0
+
+
+def fit_page(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` laid out for the book's column: wrapped titles and a top margin that holds the
+    title, a horizontal legend above the plot and the subplot titles, each in its own band."""
+    fig = go.Figure(fig)
+    lines = _wrap_titles(fig)
+    height = fig.layout.height or 450
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
+    band_title = 14 + 21 * lines if fig.layout.title.text else 10
+    band_sub = 24 if any(a.yref == "paper" and (a.y or 0) >= 0.99 and a.yanchor == "bottom"
+                         for a in fig.layout.annotations or []) else 0
+    legend = fig.layout.legend
+    above = (fig.layout.showlegend is not False and legend.orientation == "h" and legend.y is not None
+             and legend.y > 1)
+    band_legend = 20 * _legend_rows(fig) + 6 if above else 0
+    need = band_title + band_legend + band_sub + 6
+    if need > top:
+        height += need - top
+        top = need
+        fig.update_layout(height=height, margin_t=top)
+    fig.update_layout(title_y=1 - 8 / height, title_yanchor="top", title_yref="container")
+    if above:
+        plot_h = height - top - (fig.layout.margin.b if fig.layout.margin.b is not None else 55)
+        fig.update_layout(legend_y=1 + (band_sub + 4) / max(plot_h, 100), legend_yanchor="bottom")
+    return fig
+
+
 def to_html(fig: go.Figure) -> str:
-    """The figure as a ``<div>`` drawn by the page's ``Plotly`` global (no plotly.js inside)."""
+    """The figure as a ``<div>`` drawn by the page's ``Plotly`` global (no plotly.js inside), laid out for
+    the book's column (:func:`fit_page`)."""
+    fig = fit_page(fig)
     height = fig.layout.height or 450
     return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=CONFIG,
                        default_height=f"{height}px", default_width="100%", validate=False)

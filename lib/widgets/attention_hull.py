@@ -145,7 +145,8 @@ def _base(n_temps: int) -> go.Figure:
     fig.update_yaxes(title_text="dimension 2", range=[-BOX, BOX], scaleanchor="x", scaleratio=1, row=1, col=1)
     fig.update_xaxes(title_text="value", row=1, col=2)
     fig.update_yaxes(title_text="weight α_i", range=[0, 1.02], row=1, col=2)
-    fig.update_layout(height=560, margin=dict(t=110), legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
+    fig.update_layout(height=600, margin=dict(t=190), title=dict(y=0.98, yanchor="top"),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0))
     return fig
 
 
@@ -188,7 +189,7 @@ def figure(n_values: int = 6, angles=ANGLES, temperatures=TEMPERATURES, seed: in
     for k, idx in enumerate(moving[2:]):
         fig.data[idx].visible = k // 2 == start_t
     fig.update_layout(sliders=[sl_angle, sl_temp], height=720,
-                      title=f"Attention output = convex combination of {n_values} values (keys = values, |q| = {RADIUS:g})")
+                      title_text=f"Attention output = convex combination of {n_values} values<br>(keys = values, |q| = {RADIUS:g})")
     return fig
 
 
@@ -223,7 +224,7 @@ def widget(angle: float = 60.0, temperature: float = 1.0, n_values: int = 6, mas
             fig.data[6].update(**_bars(res))
             fig.data[6].marker.color = [plotting.PALETTE[0] if a else "#BBBBBB" for a in ok]
             fig.data[7].update(x=V[~ok, 0].tolist(), y=V[~ok, 1].tolist())
-            fig.layout.title.text = (f"Attention output inside the hull of the allowed values: θ = {c['angle'].value:.0f}°, "
+            fig.layout.title.text = (f"Attention output inside the hull of the allowed values<br>θ = {c['angle'].value:.0f}°, "
                                      f"T = {c['temperature'].value:.3g}, {int(ok.sum())} of {len(ok)} keys allowed")
         info.value = (f"Σα = {res['weights'].sum():.6f}; entropy {res['entropy']:.3f} of at most "
                       f"{res['max_entropy']:.3f} nats; o = ({res['output'][0]:.3f}, {res['output'][1]:.3f}) "

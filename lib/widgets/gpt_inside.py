@@ -92,8 +92,7 @@ def compute(model: TinyGPT, tokenizer: WordTokenizer, prompt: dict, ablate: str 
 
 def _base(names: list[str]) -> go.Figure:
     fig = make_subplots(rows=1, cols=3, column_widths=[0.36, 0.4, 0.24], horizontal_spacing=0.09,
-                        subplot_titles=("attention of one head", "logit lens: p(answer) after each half-layer",
-                                        "top next words"))
+                        subplot_titles=("attention of one head", "logit lens: p(answer)", "next word"))
     fig.add_trace(go.Heatmap(colorscale="Blues", zmin=0, zmax=1, showscale=False, name="attention",
                              hovertemplate="query %{y}<br>key %{x}<br>weight %{z:.2f}<extra></extra>"), row=1, col=1)
     for i, name in enumerate(names):
@@ -108,7 +107,7 @@ def _base(names: list[str]) -> go.Figure:
     fig.update_yaxes(title_text="p(answer)", range=[0, 1.02], row=1, col=2)
     fig.update_xaxes(title_text="word", row=1, col=3)
     fig.update_yaxes(title_text="probability", range=[0, 1.02], row=1, col=3)
-    fig.update_layout(height=500, margin=dict(t=120), legend=dict(orientation="h", y=-0.3, x=0.3))
+    fig.update_layout(height=520, margin=dict(t=130), legend=dict(orientation="h", y=-0.3, x=0.3))
     return fig
 
 
@@ -121,7 +120,7 @@ def _traces(res: dict, layer: int, head: int) -> list[dict]:
 
 
 def _title(prompt: dict, res: dict, layer: int, head: int) -> str:
-    return (f'"{prompt["text"]} ..." answer: {prompt["answer"]}, p = {res["lens"]["none"][-1]:.2f}; '
+    return (f'"{prompt["text"]} ..." answer: {prompt["answer"]}, p = {res["lens"]["none"][-1]:.2f}<br>'
             f'layer {layer} head {head} puts {res["key_attention"][layer, head]:.2f} on "{prompt["key"]}"')
 
 
@@ -144,7 +143,7 @@ def figure(model: TinyGPT, tokenizer: WordTokenizer, prompts: list[dict] | None 
     for trace, upd in zip(fig.data, steps[0][1]):
         trace.update(upd)
     fig.update_layout(title=steps[0][2]["title.text"], sliders=[slider(steps, prefix="prompt: ")])
-    fig.layout.annotations[0].text = f"attention of layer {layer}, head {head}"
+    fig.layout.annotations[0].text = f"attention, layer {layer} head {head}"
     return fig
 
 
