@@ -231,3 +231,104 @@ def bars_and_crosses(n: int, size: int = 16, seed: int = 0):
             img[r0, c0:c0 + side] = img[r0 + side - 1, c0:c0 + side] = 1
             img[r0:r0 + side, c0] = img[r0:r0 + side, c0 + side - 1] = 1
     return torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+
+
+# =========================================================================== Chapter 9: trees and boosting
+# Seeded synthetic data for the trees/boosting chapter. Every generator takes an integer ``seed`` and
+# returns numpy arrays; labels are int64.
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def make_height_weight(n: int = 400, seed: int = 0, means=((165.0, 62.0), (178.0, 80.0)),
+                       sds=((7.0, 9.0), (7.0, 11.0)), corr: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """SYNTHETIC (height cm, weight kg) pairs from a two-Gaussian mixture, for the split examples.
+
+    Not measured data: class ``k`` (0 or 1, balanced: ``n // 2`` and ``n - n // 2`` points, shuffled)
+    is bivariate normal with mean ``means[k]``, standard deviations ``sds[k]`` and within-class
+    correlation ``corr``. Returns ``X`` (n, 2) float64 with columns (height, weight) and ``y`` (n,) int64.
+    """
+    n = _check_positive_int("n", n, 2)
+    seed = _check_seed(seed)
+    means, sds = np.asarray(means, dtype=float), np.asarray(sds, dtype=float)
+    if means.shape != (2, 2) or not np.all(np.isfinite(means)):
+        raise ValueError(f"means: expected two finite (height, weight) pairs, got {means.tolist()!r}")
+    if sds.shape != (2, 2) or not np.all(np.isfinite(sds)) or np.any(sds <= 0):
+        raise ValueError(f"sds: expected two pairs of positive standard deviations, got {sds.tolist()!r}")
+    if not np.isscalar(corr) or not -1 < corr < 1:
+        raise ValueError(f"corr: expected a number in (-1, 1), got {corr!r}")
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.arange(n) % 2)
+    z = rng.standard_normal((n, 2))
+    z[:, 1] = corr * z[:, 0] + np.sqrt(1 - corr ** 2) * z[:, 1]      # correlated standard normals
+    X = means[y] + sds[y] * z
+    return X, y.astype(np.int64)
+
+
+def make_xor(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """XOR labels on uniform points of the square [-1, 1]^2: ``y = 1`` iff ``x1 > 0`` xor ``x2 > 0``.
+
+    No single axis-aligned split separates the classes (each half-plane is about half ones), so a
+    greedy tree sees almost no gain at the root while two levels of splits classify perfectly.
+    Returns ``X`` (n, 2) float64 and ``y`` (n,) int64 in {0, 1}.
+    """
+    n = _check_positive_int("n", n, 4)
+    rng = np.random.default_rng(_check_seed(seed))
+    X = rng.uniform(-1.0, 1.0, (n, 2))
+    y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
+    return X, y
+
+
+SIGNALS = {
+    "sin": lambda x: np.sin(2 * np.pi * x),
+    "two_freq": lambda x: np.sin(2 * np.pi * x) + 0.3 * np.sin(20 * np.pi * x),
+}
+
+
+def make_1d_signal(n: int = 200, seed: int = 0, kind: str = "sin", noise: float = 0.3):
+    """Noisy 1-D regression data ``y = f(x) + noise * N(0, 1)`` with ``x ~ U(0, 1)``, returned sorted.
+
+    ``kind="sin"``: ``f(x) = sin(2 pi x)``. ``kind="two_freq"``: ``f(x) = sin(2 pi x) + 0.3 sin(20 pi x)``,
+    a slow wave plus a fast ripple (the book's ``sin t + 0.3 sin 10t`` with ``t = 2 pi x``).
+    Returns ``(x, y, f)``: ``x`` (n,), ``y`` (n,) and the noiseless target function ``f``.
+    """
+    n = _check_positive_int("n", n, 2)
+    seed = _check_seed(seed)
+    noise = _check_nonnegative("noise", noise)
+    if kind not in SIGNALS:
+        raise ValueError(f"kind: expected one of {sorted(SIGNALS)}, got {kind!r}")
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0.0, 1.0, n))
+    f = SIGNALS[kind]
+    return x, f(x) + noise * rng.standard_normal(n), f
+
+
+def flip_labels(y, frac: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Corrupt exactly ``round(frac * n)`` labels, chosen without replacement.
+
+    Binary labels (two distinct values, e.g. {0, 1} or {-1, +1}) are swapped; with more classes a
+    flipped label becomes one of the other classes, uniformly. Returns ``(y_noisy, flipped_mask)``;
+    ``y`` itself is not modified.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size < 2:
+        raise ValueError(f"y: expected a 1-D array of at least 2 labels, got shape {y.shape}")
+    if not np.isscalar(frac) or not 0 <= frac <= 1:
+        raise ValueError(f"frac: expected a number in [0, 1], got {frac!r}")
+    rng = np.random.default_rng(_check_seed(seed))
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise ValueError("y: expected at least two distinct labels to flip between")
+    idx = rng.choice(y.size, size=int(round(frac * y.size)), replace=False)
+    mask = np.zeros(y.size, dtype=bool)
+    mask[idx] = True
+    y_noisy = y.copy()
+    if classes.size == 2:
+        y_noisy[idx] = np.where(y[idx] == classes[0], classes[1], classes[0])
+    else:
+        pos = np.searchsorted(classes, y[idx])                         # each label's class index
+        shift = rng.integers(1, classes.size, idx.size)                 # never 0, so always a new class
+        y_noisy[idx] = classes[(pos + shift) % classes.size]
+    return y_noisy, mask
