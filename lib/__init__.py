@@ -42,6 +42,19 @@ Organised by topic, not by chapter, so later chapters reuse earlier pieces:
     rlhf        Bradley-Terry reward models, softmax bandits, PPO on a bandit, KL-regularised optima
     vision      patches as tokens and a tiny Vision Transformer
     contrastive the InfoNCE loss and a CLIP-style dual encoder
+    trees       impurities, exact greedy splits, CART regression and classification trees, pruning, stumps
+    margin_losses  boosting losses with gradients and Hessians; margin losses and their population minimisers
+    boosting    least-squares and Newton (XGBoost-exact) boosting, IRLS
+    adaboost    AdaBoost with its weights, errors and training-error bound
+    forest      random forests: bagging, feature sampling, out-of-bag error, importances
+    svm_dual    the SVM's primal and dual objectives, duality gap, bias and KKT report
+    svm_geometry  margins as projection gaps, closest points of convex hulls
+    lagrange    Lagrange multipliers: maximum entropy, backpropagation's adjoints, trust-region steps
+    kernels     kernels, Gram matrices (numpy or torch), PSD checks, explicit feature maps
+    svm_solvers dual coordinate ascent and SMO
+    svm         a kernel SVM with scikit-learn's conventions
+    primal_svm  the hinge-loss primal minimised with torch (linear or kernel)
+    learning_theory  separability, shattering, VC dimension, Rademacher complexity and bounds
     widgets/    dual-mode interactive figures (static on the website, live in a kernel)
     grading/    the exercise checker (``Grader``) and the batch grader (``python -m lib.grade``)
 """

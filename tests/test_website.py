@@ -83,7 +83,9 @@ def test_site_has_the_expected_pages():
                  "exercises/ch01_regression.html", "exercises/ch02_mlp.html",
                  "exercises/ch03_cnn.html", "exercises/ch04_rnn.html",
                  "chapters/05_transformer/index.html", "exercises/ch05_transformer.html",
-                 "about/widgets_ch05.html"]:
+                 "about/widgets_ch05.html",
+                 "chapters/09_trees_boosting/index.html", "chapters/10_svm/index.html",
+                 "exercises/ch09_trees.html", "exercises/ch10_svm.html", "about/widgets_ch09_10.html"]:
         assert want in have, f"{want} is missing from the built site"
 
 
@@ -136,7 +138,14 @@ WIDGET_PAGES = ["chapters/01_regression/01_linear_regression.html",
                 "chapters/05_transformer/02_tiny_gpt.html",
                 "chapters/05_transformer/03_memory_lora_moe_scaling.html",
                 "chapters/05_transformer/04_alignment_vit_clip.html",
-                "about/widgets.html", "about/widgets_ch03_04.html", "about/widgets_ch05.html"]
+                "chapters/09_trees_boosting/01_decision_trees.html",
+                "chapters/09_trees_boosting/02_boosting_xgboost.html",
+                "chapters/09_trees_boosting/03_adaboost_random_forests.html",
+                "chapters/10_svm/01_max_margin_duality.html",
+                "chapters/10_svm/02_kernels_smo.html",
+                "chapters/10_svm/03_losses_unified_complexity.html",
+                "about/widgets.html", "about/widgets_ch03_04.html", "about/widgets_ch05.html",
+                "about/widgets_ch09_10.html"]
 
 
 def test_widget_pages_have_sliders():
