@@ -19,8 +19,9 @@ from scipy import stats
 from scipy.special import expit
 
 from lib.data import galton_families, galton_sons
-from lib.grading import load_checks, run_checks
-from tests.checks_support import call, failures as _failures
+from lib.grading import load_checks
+from tests.checks_support import (JUNK, JUNK_IDS, assert_blank_scores_zero, assert_junk_explained,
+                                  assert_public_and_hidden, assert_rejected, call, failures as _failures)
 
 SPECS = load_checks("ch01_regression", hidden=True)
 QUESTIONS = [f"q{i}" for i in range(1, 9)]
@@ -116,11 +117,7 @@ def failures(question, namespace, junk_only=False, only=None):
 
 
 def test_every_question_has_public_and_hidden_checks():
-    for q in QUESTIONS:
-        kinds = {s.hidden for s in SPECS if s.question == q}
-        assert kinds == {False, True}, f"{q}: expected public and hidden checks, got hidden flags {kinds}"
-    total = sum(s.points for s in SPECS)
-    assert 28 <= total <= 36, total
+    assert_public_and_hidden(SPECS, QUESTIONS, (28, 36))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.question}-{s.name}")
@@ -364,12 +361,7 @@ MUTANTS = [
 
 @pytest.mark.parametrize("question, label, overrides, public", MUTANTS, ids=[m[1] for m in MUTANTS])
 def test_mutant_is_rejected(question, label, overrides, public):
-    with np.errstate(all="ignore"):
-        failed = failures(question, {**REFERENCE, **overrides})
-    assert failed, f"{label}: passed every check of {question}"
-    assert all(message.strip() for message in failed.values()), failed
-    if public:
-        assert any("(hidden)" not in name for name in failed), f"{label}: only hidden checks notice: {failed}"
+    assert_rejected(SPECS, question, REFERENCE, overrides, label, public)
 
 
 # --------------------------------------------------------------------------- stubs and junk answers
@@ -382,22 +374,13 @@ def _namespace_returning(value):
 def test_none_stubs_score_zero_on_every_question():
     ns = _namespace_returning(None)
     ns["violation"] = Ellipsis  # what the stripped notebook leaves
-    results = run_checks(SPECS, ns, mask_hidden=False)
-    assert [r.question for r in results] == QUESTIONS
-    for r in results:
-        assert r.score == 0, f"{r.question}: a blank answer scored {r.score}"
-        for c in r.checks:
-            assert c.message and not c.message.startswith("raised"), f"{r.question} {c.name}: {c.message}"
+    assert_blank_scores_zero(SPECS, ns, QUESTIONS)
 
 
-@pytest.mark.parametrize("junk", [np.nan, "hello", np.zeros(7), [[1.0, 2.0], [3.0, 4.0]], -1],
-                         ids=["nan", "string", "wrong-shape", "nested-list", "int"])
+@pytest.mark.parametrize("junk", JUNK, ids=JUNK_IDS)
 def test_junk_answers_fail_with_messages(junk):
     ns = _namespace_returning(junk)
-    for q in QUESTIONS:
-        with np.errstate(all="ignore"):
-            failed = failures(q, ns, junk_only=True)
-        assert failed, f"{q}: junk {junk!r} passed"
+    assert_junk_explained(SPECS, ns, QUESTIONS, junk)
 
 
 def test_references_reproduce_the_verified_numbers():

@@ -17,8 +17,9 @@ import scipy.special
 import torch
 from scipy.special import expit
 
-from lib.grading import load_checks, run_checks
-from tests.checks_support import call, failures as _failures
+from lib.grading import load_checks
+from tests.checks_support import (JUNK, JUNK_IDS, assert_blank_scores_zero, assert_junk_explained,
+                                  assert_public_and_hidden, assert_rejected, call, failures as _failures)
 
 torch.set_num_threads(1)  # what the notebooks' setup does; several threads on a busy 2-core machine are far slower
 SPECS = load_checks("ch02_mlp", hidden=True)
@@ -178,12 +179,7 @@ def failures(question, namespace, junk_only=False, only=None):
 
 
 def test_every_question_has_public_and_hidden_checks():
-    assert [q for q in dict.fromkeys(s.question for s in SPECS)] == QUESTIONS
-    for q in QUESTIONS:
-        kinds = {s.hidden for s in SPECS if s.question == q}
-        assert kinds == {False, True}, f"{q}: expected public and hidden checks, got hidden flags {kinds}"
-    total = sum(s.points for s in SPECS)
-    assert 30 <= total <= 40, total
+    assert_public_and_hidden(SPECS, QUESTIONS, (30, 40))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.question}-{s.name}")
@@ -583,12 +579,7 @@ MUTANTS = [
 
 @pytest.mark.parametrize("question, label, overrides, public", MUTANTS, ids=[m[1] for m in MUTANTS])
 def test_mutant_is_rejected(question, label, overrides, public):
-    with np.errstate(all="ignore"):
-        failed = failures(question, {**REFERENCE, **overrides}, only=set(overrides))
-    assert failed, f"{label}: passed every check of {question}"
-    assert all(message.strip() for message in failed.values()), failed
-    if public:
-        assert any("(hidden)" not in name for name in failed), f"{label}: only hidden checks notice: {failed}"
+    assert_rejected(SPECS, question, REFERENCE, overrides, label, public)
 
 
 def test_book_mistakes_are_named_in_the_messages():
@@ -615,23 +606,14 @@ def _namespace_returning(value):
 
 
 def test_none_stubs_score_zero_on_every_question():
-    results = run_checks(SPECS, _namespace_returning(None), mask_hidden=False)
-    assert [r.question for r in results] == QUESTIONS
-    for r in results:
-        assert r.score == 0, f"{r.question}: a blank answer scored {r.score}"
-        for c in r.checks:
-            assert c.message and not c.message.startswith("raised"), f"{r.question} {c.name}: {c.message}"
+    assert_blank_scores_zero(SPECS, _namespace_returning(None), QUESTIONS)
 
 
-@pytest.mark.parametrize("junk", [np.nan, "hello", np.zeros(7), [[1.0, 2.0], [3.0, 4.0]], -1],
-                         ids=["nan", "string", "wrong-shape", "nested-list", "int"])
+@pytest.mark.parametrize("junk", JUNK, ids=JUNK_IDS)
 def test_junk_answers_fail_with_messages(junk):
     ns = _namespace_returning(junk)
     ns["mlp_forward"] = lambda *args: junk
-    for q in QUESTIONS:
-        with np.errstate(all="ignore"):
-            failed = failures(q, ns, junk_only=True)
-        assert failed, f"{q}: junk {junk!r} passed"
+    assert_junk_explained(SPECS, ns, QUESTIONS, junk)
 
 
 def test_references_reproduce_the_verified_numbers():

@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from lib.grading import load_checks, run_checks
-from tests.checks_support import call, failures as _failures
+from tests.checks_support import (JUNK, JUNK_IDS, assert_blank_scores_zero, assert_junk_explained,
+                                  assert_public_and_hidden, assert_rejected, call, failures as _failures)
 
 torch.set_num_threads(1)  # what the notebooks' setup does
 SPECS = load_checks("ch03_cnn", hidden=True)
@@ -144,10 +145,7 @@ def failures(question, namespace, junk_only=False, only=None):
 
 
 def test_every_question_has_public_and_hidden_checks():
-    assert list(dict.fromkeys(s.question for s in SPECS)) == QUESTIONS
-    for q in QUESTIONS:
-        assert {s.hidden for s in SPECS if s.question == q} == {False, True}, q
-    assert sum(s.points for s in SPECS) == 26
+    assert_public_and_hidden(SPECS, QUESTIONS, (26, 26))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.question}-{s.name}")
@@ -493,11 +491,7 @@ MUTANTS = [
 
 @pytest.mark.parametrize("question, label, overrides, public", MUTANTS, ids=[m[1] for m in MUTANTS])
 def test_mutant_is_rejected(question, label, overrides, public):
-    failed = failures(question, {**REFERENCE, **overrides}, only=set(overrides))
-    assert failed, f"{label}: passed every check of {question}"
-    assert all(message.strip() for message in failed.values()), failed
-    if public:
-        assert any("(hidden)" not in name for name in failed), f"{label}: only hidden checks notice: {failed}"
+    assert_rejected(SPECS, question, REFERENCE, overrides, label, public)
 
 
 def test_book_mistakes_are_named_in_the_messages():
@@ -539,12 +533,7 @@ def _namespace_returning(value):
 
 
 def test_none_stubs_score_zero_on_every_question():
-    results = run_checks(SPECS, _namespace_returning(None), mask_hidden=False)
-    assert [r.question for r in results] == QUESTIONS
-    for r in results:
-        assert r.score == 0, f"{r.question}: a blank answer scored {r.score}"
-        for c in r.checks:
-            assert c.message and not c.message.startswith("raised"), f"{r.question} {c.name}: {c.message}"
+    assert_blank_scores_zero(SPECS, _namespace_returning(None), QUESTIONS)
 
 
 def test_ellipsis_values_score_zero():
@@ -554,10 +543,7 @@ def test_ellipsis_values_score_zero():
         assert r.score == 0, r
 
 
-@pytest.mark.parametrize("junk", [np.nan, "hello", np.zeros(7), [[1.0, 2.0], [3.0, 4.0]], -1],
-                         ids=["nan", "string", "wrong-shape", "nested-list", "int"])
+@pytest.mark.parametrize("junk", JUNK, ids=JUNK_IDS)
 def test_junk_answers_fail_with_messages(junk):
     ns = _namespace_returning(junk)
-    for q in QUESTIONS:
-        failed = failures(q, ns, junk_only=True)
-        assert failed, f"{q}: junk {junk!r} passed"
+    assert_junk_explained(SPECS, ns, QUESTIONS, junk)
