@@ -81,3 +81,11 @@ def assert_junk_explained(specs, namespace: dict, questions: list[str], junk) ->
         with np.errstate(all="ignore"):
             failed = failures(specs, q, namespace, junk_only=True)
         assert failed, f"{q}: junk {junk!r} passed"
+
+
+def assert_named(specs, namespace: dict, cases) -> None:
+    """Each ``(question, overrides, phrase)``: the known mistake gets a message containing ``phrase``."""
+    for question, overrides, phrase in cases:
+        with np.errstate(all="ignore"):
+            failed = failures(specs, question, {**namespace, **overrides}, only=set(overrides))
+        assert any(phrase in m for m in failed.values()), (question, phrase, failed)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.grading import load_checks, run_checks
-from tests.checks_support import (JUNK, JUNK_IDS, assert_blank_scores_zero, assert_junk_explained,
+from tests.checks_support import (JUNK, JUNK_IDS, assert_blank_scores_zero, assert_junk_explained, assert_named,
                                   assert_public_and_hidden, assert_rejected, call, failures as _failures)
 
 torch.set_num_threads(1)  # what the notebooks' setup does
@@ -506,9 +506,7 @@ def test_book_mistakes_are_named_in_the_messages():
              ("q6", dict(bottleneck_params=69632), "without biases"),
              ("q7", dict(layer_symmetry={**KEY, "circular_conv": "invariant"}), "(3.18)"),
              ("q7", dict(equivariance_error=_equivariance("no crop")), "without the crop")]
-    for question, overrides, phrase in cases:
-        failed = failures(question, {**REFERENCE, **overrides}, only=set(overrides))
-        assert any(phrase in m for m in failed.values()), (question, phrase, failed)
+    assert_named(SPECS, REFERENCE, cases)
 
 
 def test_backward_gradients_earn_points_separately():
