@@ -28,10 +28,16 @@ def test_gpt2_small_exact():
     assert nn_free == 124_439_808 - 50257 * 768 - 1024 * 768
 
 
-def test_gpt3_table_within_two_percent():
+# The paper's sizes are nominal labels: with its own hyper-parameters these three rows come out 1.7 %, 1.2 %
+# and -1.8 % from the label (e.g. "350M" for a 355.9M-parameter model); every other row is within 1 %.
+NOMINAL_ONLY = {"GPT-3 Medium", "GPT-3 XL", "GPT-3 2.7B"}
+
+
+def test_gpt3_table_within_one_percent_of_the_published_sizes():
     for row in GPT3_TABLE:
         n = gpt_param_count(row["n_layers"], row["d_model"], 50257, 2048)
-        assert abs(n / row["n_params"] - 1) < 0.02, row["name"]
+        tol = 0.02 if row["name"] in NOMINAL_ONLY else 0.01
+        assert abs(n / row["n_params"] - 1) < tol, row["name"]
         if row["name"] not in ("GPT-3 XL", "GPT-3 13B"):  # the paper's table is inconsistent in these two rows
             assert row["n_heads"] * row["d_head"] == row["d_model"]
     assert gpt_param_count(96, 12288, 50257, 2048) == 174_604_259_328
