@@ -38,6 +38,42 @@ def test_rbf_matches_svc(moons, C, gamma):
     assert m.rkhs_norm_ == pytest.approx(np.sqrt((m.alpha_ * y) @ K @ (m.alpha_ * y)))
 
 
+def _dense_dual_coef(support, coef, n):
+    out = np.zeros(n)
+    out[support] = coef
+    return out
+
+
+@pytest.mark.parametrize("C, gamma", [(1, 1), (10, 2)])
+def test_rbf_dual_coefficients_match_svc(moons, C, gamma):
+    """With a positive-definite Gram matrix the multipliers are unique, so they must agree one by one."""
+    X, y, _ = moons
+    m = KernelSVM(C=C, kernel="rbf", gamma=gamma, tol=1e-6).fit(X, y)
+    ref = SVC(kernel="rbf", C=C, gamma=gamma, tol=1e-6, shrinking=False).fit(X, y)
+    ours = _dense_dual_coef(m.support_, m.dual_coef_[0], len(y))
+    theirs = _dense_dual_coef(ref.support_, ref.dual_coef_[0], len(y))
+    assert np.abs(ours - theirs).max() <= 1e-3 * max(1.0, C)
+
+
+def test_linear_soft_margin_matches_svc():
+    """Overlapping classes, linear kernel: w, b, decision function and dual objective (the multipliers
+    themselves need not be unique when the Gram matrix is singular)."""
+    rng = np.random.default_rng(7)
+    X = np.vstack([rng.normal(0.8, 1.0, (80, 3)), rng.normal(-0.8, 1.0, (80, 3))])
+    y = np.r_[np.ones(80), -np.ones(80)]
+    Xt = rng.normal(0.0, 1.5, (200, 3))
+    m = KernelSVM(C=0.5, kernel="linear", tol=1e-6).fit(X, y)
+    ref = SVC(kernel="linear", C=0.5, tol=1e-6, shrinking=False).fit(X, y)
+    assert np.abs(m.decision_function(Xt) - ref.decision_function(Xt)).max() <= 1e-4
+    np.testing.assert_allclose(m.coef_.ravel(), ref.coef_.ravel(), atol=1e-4)
+    K = kernels.linear_kernel(X)
+    d_ref = svm_dual.dual_objective(svm_dual.alpha_from_sklearn(ref, len(y)), y, K)
+    assert abs(m.dual_objective_ - d_ref) <= 1e-8 * abs(d_ref)
+    ours = _dense_dual_coef(m.support_, m.dual_coef_[0], len(y))
+    theirs = _dense_dual_coef(ref.support_, ref.dual_coef_[0], len(y))
+    assert np.abs(X.T @ ours - X.T @ theirs).max() <= 1e-4  # the same w from both sets of multipliers
+
+
 def test_precomputed_polynomial_matches_svc():
     X, y = make_circles(200, factor=0.4, noise=0.1, random_state=2)
     y = 2.0 * y - 1.0
