@@ -141,7 +141,9 @@ def fit_page(fig: go.Figure) -> go.Figure:
     lines = _wrap_titles(fig)
     height = fig.layout.height or 450
     top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
-    band_title = 14 + 21 * lines if fig.layout.title.text else 10
+    # plotly lifts a title of several lines by about 12 px above its anchor: leave room for it
+    title_top = 8 + (12 if lines > 1 else 0)
+    band_title = title_top + 21 * lines + 8 if fig.layout.title.text else 10
     band_sub = 24 if any(a.yref == "paper" and (a.y or 0) >= 0.99 and a.yanchor == "bottom"
                          for a in fig.layout.annotations or []) else 0
     legend = fig.layout.legend
@@ -153,7 +155,7 @@ def fit_page(fig: go.Figure) -> go.Figure:
         height += need - top
         top = need
         fig.update_layout(height=height, margin_t=top)
-    fig.update_layout(title_y=1 - 8 / height, title_yanchor="top", title_yref="container")
+    fig.update_layout(title_y=1 - title_top / height, title_yanchor="top", title_yref="container")
     if above:
         plot_h = height - top - (fig.layout.margin.b if fig.layout.margin.b is not None else 55)
         fig.update_layout(legend_y=1 + (band_sub + 4) / max(plot_h, 100), legend_yanchor="bottom")

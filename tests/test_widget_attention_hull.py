@@ -68,6 +68,31 @@ def test_static_figure_has_angle_and_temperature_sliders():
     assert vis[0] != vis[-1] and all(sum(v) == 2 for v in vis)  # one star and one bar chart per temperature
 
 
+def test_static_mask_figure_moves_the_output_into_the_smaller_hull():
+    fig = ah.figure_mask(angle=60.0, temperature=1.0, n_values=6)
+    assert plotting.missing_labels(fig) == []
+    (sl,) = fig.layout.sliders
+    assert len(sl.steps) == 6 and list(sl.steps[0].args[2]) == [1, 4, 5, 6, 7]
+    for m, step in enumerate(sl.steps):
+        data = step.args[0]
+        hull, path, star, bars, blocked = ({k: data[k][i] for k in data} for i in range(5))
+        weights = np.array(bars["y"])
+        assert np.allclose(weights[6 - m:], 0) and abs(weights.sum() - 1) < 1e-3   # blocked keys get no weight
+        assert len(blocked["x"]) == m
+        allowed_hull = np.c_[hull["x"], hull["y"]][:-1]                             # closed polygon: drop the repeat
+        assert ah.in_hull([star["x"][0], star["y"][0]], allowed_hull, tol=1e-3)
+    assert sl.steps[0].args[0]["x"][2] != sl.steps[4].args[0]["x"][2]              # the output moves
+
+
+def test_show_puts_both_static_figures_on_the_website(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    ah.show()
+    (bundle,) = shown
+    html = bundle["text/html"]
+    assert html.count("Plotly.newPlot") == 2 and "masked keys m = " in html and "query angle" in html
+
+
 def test_live_widget_updates_and_clamps_the_mask():
     w = ah.widget()
     fig = w.figures[0]

@@ -12,8 +12,9 @@ As ``T -> infinity`` the weights become uniform and ``o`` moves to the centroid 
 
 * ``compute``: weights, output, the hulls, the entropy and the whole path of ``o`` over temperatures;
 * ``figure``: kernel-free, one slider for the query angle and one for the temperature;
+* ``figure_mask``: kernel-free, a slider over the number of masked keys (query and temperature fixed);
 * ``widget``: live, with query angle, temperature (log scale 0.05 to 5), number of values and the mask;
-* ``show``: both, through :func:`lib.widgets.dual`.
+* ``show``: the live widget in a kernel; both static figures on the website.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from plotly.subplots import make_subplots
 
 from .. import plotting
 from ..convex import convex_hull_2d
-from . import Live, dual, readout, slider
+from . import Dual, Live, readout, slider
 
 MAX_VALUES = 10
 RADIUS = 3.0                                   # length of the query vector
@@ -193,6 +194,52 @@ def figure(n_values: int = 6, angles=ANGLES, temperatures=TEMPERATURES, seed: in
     return fig
 
 
+def _masked_parts(fig: go.Figure, res: dict, bars: int = 6, blocked: int = 7) -> None:
+    """Bars grey for blocked keys, and the blocked values crossed out (traces ``bars`` and ``blocked``)."""
+    V, ok = res["values"], res["allowed"]
+    fig.data[bars].marker.color = [plotting.PALETTE[0] if a else "#BBBBBB" for a in ok]
+    fig.data[blocked].update(x=V[~ok, 0].tolist(), y=V[~ok, 1].tolist())
+
+
+def _add_blocked_trace(fig: go.Figure) -> None:
+    fig.add_trace(go.Scatter(mode="markers", marker=dict(symbol="x", size=11, color="#999999"), name="masked keys"),
+                  row=1, col=1)
+
+
+def figure_mask(angle: float = 60.0, temperature: float = 1.0, n_values: int = 6, seed: int = 0) -> go.Figure:
+    """Kernel-free: a slider over how many of the last keys are masked, at one query and temperature.
+
+    Masking removes values from the hull the output may occupy: the weights renormalise over the allowed keys
+    and the output stays in the smaller hull."""
+    fig = _base(1)
+    _add_blocked_trace(fig)
+    results = [compute(angle, temperature, n_values, m, seed) for m in range(n_values)]
+    _static_parts(fig, results[0])
+    fig.data[3].update(**_query_line(results[0]["query"]))
+    moving = [1, 4, 5, 6, 7]
+    steps = []
+    for m, res in enumerate(results):
+        V, ok = res["values"], res["allowed"]
+        traces = [_closed(res["hull"]),
+                  dict(x=np.round(res["path"][:, 0], 4).tolist(), y=np.round(res["path"][:, 1], 4).tolist()),
+                  _star(res), {**_bars(res), "marker.color": [plotting.PALETTE[0] if a else "#BBBBBB" for a in ok]},
+                  dict(x=V[~ok, 0].tolist(), y=V[~ok, 1].tolist())]
+        steps.append((f"{m}", traces, {"title.text": _mask_title(res, angle, temperature)}))
+    sl = slider(steps, prefix="masked keys m = ")
+    for step in sl["steps"]:
+        step["args"].append(moving)
+    for i, upd in zip(moving, steps[0][1]):
+        fig.data[i].update(upd)
+    fig.update_layout(sliders=[sl], title_text=steps[0][2]["title.text"])
+    return fig
+
+
+def _mask_title(res: dict, angle: float, temperature: float) -> str:
+    ok = res["allowed"]
+    return (f"Masking keys: the output stays in the hull of the allowed values<br>θ = {angle:.0f}°, "
+            f"T = {temperature:.3g}, {int(ok.sum())} of {len(ok)} keys allowed")
+
+
 # --------------------------------------------------------------------------- live widget
 def widget(angle: float = 60.0, temperature: float = 1.0, n_values: int = 6, mask_last: int = 0,
            seed: int = 0) -> Live:
@@ -207,25 +254,21 @@ def widget(angle: float = 60.0, temperature: float = 1.0, n_values: int = 6, mas
                               style=style),
     )
     fig = go.FigureWidget(_base(1))
-    fig.add_trace(go.Scatter(mode="markers", marker=dict(symbol="x", size=11, color="#999999"), name="masked keys"),
-                  row=1, col=1)
+    _add_blocked_trace(fig)
     info = readout()
 
     def redraw(_=None):
         c = controls
         c["mask_last"].max = c["n_values"].value - 1  # clamps the value first if it was too large
         res = compute(c["angle"].value, c["temperature"].value, c["n_values"].value, c["mask_last"].value, seed)
-        V, ok = res["values"], res["allowed"]
         with fig.batch_update():
             _static_parts(fig, res)
             fig.data[3].update(**_query_line(res["query"]))
             fig.data[4].update(x=res["path"][:, 0].tolist(), y=res["path"][:, 1].tolist())
             fig.data[5].update(**_star(res))
             fig.data[6].update(**_bars(res))
-            fig.data[6].marker.color = [plotting.PALETTE[0] if a else "#BBBBBB" for a in ok]
-            fig.data[7].update(x=V[~ok, 0].tolist(), y=V[~ok, 1].tolist())
-            fig.layout.title.text = (f"Attention output inside the hull of the allowed values<br>θ = {c['angle'].value:.0f}°, "
-                                     f"T = {c['temperature'].value:.3g}, {int(ok.sum())} of {len(ok)} keys allowed")
+            _masked_parts(fig, res)
+            fig.layout.title.text = _mask_title(res, c["angle"].value, c["temperature"].value)
         info.value = (f"Σα = {res['weights'].sum():.6f}; entropy {res['entropy']:.3f} of at most "
                       f"{res['max_entropy']:.3f} nats; o = ({res['output'][0]:.3f}, {res['output'][1]:.3f}) "
                       f"{'inside' if in_hull(res['output'], res['hull']) else 'OUTSIDE'} the hull")
@@ -239,6 +282,15 @@ def widget(angle: float = 60.0, temperature: float = 1.0, n_values: int = 6, mas
 
 
 def show(**kwargs) -> None:
-    """The live widget in a kernel, the static figure on the website."""
+    """The live widget in a kernel; on the website the two static figures (angle and temperature; mask)."""
+    from IPython.display import display
+    live = widget(**kwargs)
+    if plotting._in_colab():  # Colab renders the live widget; static figures would repeat it
+        display(live)
+        return
     static = {k: v for k, v in kwargs.items() if k in {"n_values", "seed"}}
-    dual(widget(**kwargs), figure(**static))
+    mask_args = {k: v for k, v in kwargs.items() if k in {"angle", "temperature", "n_values", "seed"}}
+    duals = [Dual(live, figure(**static)), Dual(live, figure_mask(**mask_args))]  # Dual checks titles and labels
+    bundle = duals[0]._repr_mimebundle_()
+    bundle["text/html"] = "\n".join(plotting.to_html(d.static) for d in duals)
+    display(bundle, raw=True)
