@@ -88,7 +88,8 @@ def main() -> int:
         wall, cpu, rss, rc = measure([str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--all", "-W", "-n", "--keep-going"])
         book = (f"\nBuilding the website with a warm execution cache (`jupyter-book build --all`, Sphinx only): "
                 f"**{wall:.0f} s** wall, {cpu:.0f} s CPU{'' if rc == 0 else ' (the build FAILED)'}. A cold build also "
-                f"executes every notebook once, adding roughly the total above.\n")
+                f"executes every notebook once, adding roughly the total above divided by the number of cores "
+                f"(`make book` executes them in parallel).\n")
     machine = args.device_label or f"{cpu_name()}, {os.cpu_count()} cores"
     table = "\n".join([
         f"Measured on {date.today().isoformat()} on {machine} (Python {platform.python_version()}, "
