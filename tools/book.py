@@ -5,7 +5,8 @@
   2. keeps the execution cache honest: jupyter-cache re-executes a notebook only when its own code
      changes, so for every notebook we hash the ``lib/`` modules it imports (transitively) and drop its
      cached execution when that hash changes. A change in ``lib/regression.py`` thus re-executes exactly
-     the notebooks that import it, directly or through another module.
+     the notebooks that import it, directly or through another module (and touches them, so that Sphinx
+     reads their pages again).
 
 ``python tools/book.py execute [-j N]`` (run by ``make book`` after ``prepare``)
   executes, N at a time (default: one per CPU core; each kernel uses one thread), every notebook the book
@@ -126,6 +127,8 @@ def invalidate_stale_executions() -> list[Path]:
             except KeyError:
                 continue
             cache.remove_cache(record.pk)
+        for path in stale:  # a newer mtime makes Sphinx read the page again, with the new outputs
+            path.touch()
     if not CACHE.exists():  # nothing cached yet: everything executes anyway
         stale = []
     STAMPS.parent.mkdir(parents=True, exist_ok=True)
