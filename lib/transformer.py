@@ -17,7 +17,6 @@ token tensor with AdamW.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -25,22 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import MultiHeadAttention, sinusoidal_positions
+from .attention import MultiHeadAttention, _check_int, _check_positive, sinusoidal_positions
 
 
 # --------------------------------------------------------------------------- input checks
-def _check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return float(value)
-
-
 def _check_ids(name: str, idx, vocab_size: int | None = None) -> torch.Tensor:
     if not isinstance(idx, torch.Tensor) or idx.dtype != torch.long:
         raise TypeError(f"{name}: expected a LongTensor of token ids")
