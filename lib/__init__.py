@@ -38,7 +38,17 @@ Organised by topic, not by chapter, so later chapters reuse earlier pieces:
     lora        low-rank adapters (LoRA) and their parameter counts
     moe         top-k routing, the load-balancing loss and mixtures of experts
     scaling     Kaplan and Chinchilla scaling laws, compute-optimal allocation, power-law fits
-    rl/         reinforcement-learning primitives (policy gradients, PPO's clipped loss, natural gradients)
+    gmm         Gaussian mixtures with exact noised densities, scores, denoisers and flow velocities
+    sample_metrics  energy distance, MMD, mode weights, within-mode spread and coverage of samples
+    diffusion/  diffusion models: schedules, forward process, conversions, denoiser nets, losses, samplers
+                (ancestral, DDIM, reverse SDE, probability-flow ODE, Langevin, flow matching), Fokker-Planck
+    linear_gaussian  probabilistic PCA and factor analysis: likelihood, posterior, ELBO, EM
+    vae         the variational autoencoder: reparametrisation, Gaussian KL, encoders/decoders, IWAE
+    kl_fit      forward and reverse KL fits of a Gaussian
+    shapes      procedural shapes with a structured code (the "chairs" decoder)
+    gan         GAN and WGAN losses, gradient penalty, optimal discriminator, divergences on a grid
+    rl/         reinforcement learning: tabular MDPs, TD and Q-learning, games, MCTS, AlphaZero, MPC,
+                CartPole, DQN, offline RL, policy gradients, GAE, PPO and TRPO steps
     rlhf        Bradley-Terry reward models, softmax bandits, PPO on a bandit, KL-regularised optima
     vision      patches as tokens and a tiny Vision Transformer
     contrastive the InfoNCE loss and a CLIP-style dual encoder

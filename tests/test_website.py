@@ -84,6 +84,9 @@ def test_site_has_the_expected_pages():
                  "exercises/ch03_cnn.html", "exercises/ch04_rnn.html",
                  "chapters/05_transformer/index.html", "exercises/ch05_transformer.html",
                  "about/widgets_ch05.html",
+                 "chapters/06_diffusion/index.html", "chapters/07_vae_gan/index.html", "chapters/08_rl/index.html",
+                 "exercises/ch06_diffusion.html", "exercises/ch07_vae_gan.html", "exercises/ch08_rl.html",
+                 "about/widgets_ch06_07.html", "about/widgets_ch08.html",
                  "chapters/09_trees_boosting/index.html", "chapters/10_svm/index.html",
                  "exercises/ch09_trees.html", "exercises/ch10_svm.html", "about/widgets_ch09_10.html"]:
         assert want in have, f"{want} is missing from the built site"
@@ -138,6 +141,16 @@ WIDGET_PAGES = ["chapters/01_regression/01_linear_regression.html",
                 "chapters/05_transformer/02_tiny_gpt.html",
                 "chapters/05_transformer/03_memory_lora_moe_scaling.html",
                 "chapters/05_transformer/04_alignment_vit_clip.html",
+                "chapters/06_diffusion/01_noising_denoising.html",
+                "chapters/06_diffusion/03_sde_ode_langevin.html",
+                "chapters/06_diffusion/04_flow_matching_ddim_guidance.html",
+                "chapters/07_vae_gan/01_mle_kl_latent_variables.html",
+                "chapters/07_vae_gan/02_vae.html",
+                "chapters/07_vae_gan/03_gan_wgan.html",
+                "chapters/08_rl/01_mdp_bellman_pg.html",
+                "chapters/08_rl/02_mcts.html",
+                "chapters/08_rl/04_value_based.html",
+                "chapters/08_rl/05_policy_gradient_ppo.html",
                 "chapters/09_trees_boosting/01_decision_trees.html",
                 "chapters/09_trees_boosting/02_boosting_xgboost.html",
                 "chapters/09_trees_boosting/03_adaboost_random_forests.html",
@@ -145,7 +158,7 @@ WIDGET_PAGES = ["chapters/01_regression/01_linear_regression.html",
                 "chapters/10_svm/02_kernels_smo.html",
                 "chapters/10_svm/03_losses_unified_complexity.html",
                 "about/widgets.html", "about/widgets_ch03_04.html", "about/widgets_ch05.html",
-                "about/widgets_ch09_10.html"]
+                "about/widgets_ch06_07.html", "about/widgets_ch08.html", "about/widgets_ch09_10.html"]
 
 
 def test_widget_pages_have_sliders():
