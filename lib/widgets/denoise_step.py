@@ -95,7 +95,7 @@ def _traces(res: dict) -> list[dict]:
 
 
 def _base() -> go.Figure:
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.14,
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2,
                         subplot_titles=("one observation y: the way back", "the whole cloud after one step"))
     for i, (name, color, dash) in enumerate(NAMES):
         row = 2 if i < 4 else 1

@@ -124,7 +124,7 @@ def _base(runs, stats, means, weights, seed) -> go.Figure:
     fig.update_yaxes(title_text="share of samples", row=1, col=2)
     fig.update_xaxes(title_text="training step (colour = method, thick = shown seed, dashed = final only)", row=2, col=1)
     fig.update_yaxes(title_text="modes covered", range=[0, K + 0.5], row=2, col=1)
-    fig.update_layout(height=760, barmode="group", legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0),
+    fig.update_layout(height=760, barmode="group", legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0, traceorder="normal"),
                       margin=dict(t=120))
     return fig
 

@@ -130,7 +130,7 @@ def _cells(snap) -> dict:
     star = lambda a, e: GAME.action_label(int(a)) + (" ✔" if a == snap["best"] else "")
     cols = [[star(a, e) for a, e in zip(t["action"], t["exact"])], [int(n) for n in t["N"]],
             [f"{q:+.3f}" for q in t["Q"]], [f"{p:.3f}" for p in t["P"]], [f"{u:.3f}" for u in t["U"]],
-            [f"{s:.3f}" for s in t["score"]], [f"{e:+.0f}" for e in t["exact"]]]
+            [f"{s:.3f}" for s in t["score"]], [f"{e + 0.0:+.0f}" for e in t["exact"]]]  # + 0.0 turns -0.0 into +0
     return {"cells.values": cols}
 
 
@@ -268,7 +268,7 @@ def widget(preset: str = "X has a fork", evaluator: str = "random rollout", c: f
         exact = SOLVER.action_values(st["state"])
         best = max(exact.values())
         info.value = (f"{snap['n']} simulations; plays {GAME.action_label(snap['best'])} "
-                      f"(exact value {exact[snap['best']]:+.0f}; optimal: "
+                      f"(exact value {exact[snap['best']] + 0.0:+.0f}; optimal: "
                       + ", ".join(GAME.action_label(a) for a, v in exact.items() if v == best)
                       + f"); the next simulation selects {GAME.action_label(snap['next'])} at the root")
 

@@ -104,7 +104,7 @@ def _base(res: dict) -> go.Figure:
     fig.update_layout(barmode="overlay", height=480, legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
     fig.update_xaxes(title_text="episodes", row=1, col=1)
     fig.update_yaxes(title_text="RMS error", row=1, col=1)
-    fig.update_xaxes(title_text="target value (TD blue, MC orange; true 1/3 dashed)", range=[-0.05, 1.05], row=1, col=2)
+    fig.update_xaxes(title_text="target value (true 1/3 dashed)", range=[-0.05, 1.05], row=1, col=2)
     fig.update_yaxes(title_text="runs", row=1, col=2)
     return fig
 

@@ -83,7 +83,7 @@ def _point(z) -> dict:
 
 def _base(res: dict, y: np.ndarray, title: str) -> go.Figure:
     fig = make_subplots(rows=2, cols=3, specs=[[{}, {}, {}], [{"colspan": 3}, None, None]],
-                        column_widths=[0.5, 0.25, 0.25], row_heights=[0.64, 0.36], vertical_spacing=0.12,
+                        column_widths=[0.5, 0.25, 0.25], row_heights=[0.64, 0.36], vertical_spacing=0.18,
                         subplot_titles=("encoder means μ(x)", "decoded z_λ", "pixel crossfade",
                                         "latent path (top) vs pixel crossfade (bottom)"))
     mu = res["mu"]
@@ -107,7 +107,7 @@ def _base(res: dict, y: np.ndarray, title: str) -> go.Figure:
     fig.update_yaxes(scaleanchor="x2", row=1, col=2)
     fig.update_yaxes(scaleanchor="x3", row=1, col=3)
     fig.update_yaxes(scaleanchor="x4", row=2, col=1)
-    fig.update_layout(title=title, height=640, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+    fig.update_layout(title=title, height=640, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="normal"),
                       margin=dict(t=110), shapes=[_point(res["z"][0])])
     return fig
 

@@ -81,7 +81,7 @@ def _title(name: str, gamma: float, slip: float, k: int, res: dict) -> str:
 
 
 def _base(res: dict) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.12,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.17,
                         subplot_titles=("V_k and greedy actions", "distance to V*"))
     lo, hi = float(res["v_star"].min()), float(res["v_star"].max())
     fig.add_trace(go.Heatmap(colorscale=plotting.SEQUENTIAL, zmin=min(lo, 0.0), zmax=max(hi, 0.0), texttemplate="%{text}",
@@ -89,11 +89,11 @@ def _base(res: dict) -> go.Figure:
     fig.add_trace(go.Scatter(mode="lines", name="‖V_k − V*‖∞", line=dict(color=plotting.PALETTE[0])), 1, 2)
     fig.add_trace(go.Scatter(mode="lines", name="γ^k ‖V_0 − V*‖∞", line=dict(color=plotting.PALETTE[3], dash="dash")), 1, 2)
     fig.add_trace(go.Scatter(mode="markers", name="current k", marker=dict(size=11, color=plotting.PALETTE[1])), 1, 2)
-    fig.update_yaxes(autorange="reversed", title_text="row", row=1, col=1)
-    fig.update_xaxes(title_text="column", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", title_text="row", dtick=1, row=1, col=1)
+    fig.update_xaxes(title_text="column", dtick=1, row=1, col=1)
     fig.update_yaxes(type="log", title_text="sup-norm error", row=1, col=2)
     fig.update_xaxes(title_text="sweep k", row=1, col=2)
-    fig.update_layout(height=480, legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0.55))
+    fig.update_layout(height=480, legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
     return fig
 
 
