@@ -32,7 +32,7 @@ from ..diffusion.schedules import VPSDE, VPSchedule
 from ..gmm import GaussianMixture
 from . import Live, dual, readout, slider
 
-VIEWS = ("ᾱ_t (signal kept)", "log SNR", "noise scale b_t")
+VIEWS = ("ᾱ_t (signal kept)", "log SNR", "b_t (noise scale)")
 GUIDANCE = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
 CLASSES = GaussianMixture([0.5, 0.5], [[-0.7, 0.0], [0.7, 0.0]], [0.25, 0.25])
 VE_SIGMA2 = 0.025  # the book's chain: T = 1000 steps of variance 0.025
