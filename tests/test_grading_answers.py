@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib.grading.answers import answered, as_array, as_number, close, looks_like, tensor64, unchanged
+from lib.grading.answers import answered, as_array, as_number, close, items, looks_like, near, tensor64, unchanged
 
 
 @pytest.mark.parametrize("stub, says", [(None, "returned None"), (..., "returned `...`")])
@@ -71,3 +71,19 @@ def test_unchanged_detects_mutation_in_place():
 def test_tensor64_is_float64_on_cpu():
     t = tensor64([1, 2])
     assert t.dtype == torch.float64 and t.device.type == "cpu"
+
+
+def test_near_is_absolute_and_names_a_known_mistake():
+    near(1e-9, 0.0, 1e-6, "gap")                      # a right answer of 0: an absolute tolerance
+    with pytest.raises(AssertionError, match=r"gap: got 0.5, expected 0 .*allowed 1\.0e-06.*This looks like halving"):
+        near(0.5, 0.0, 1e-6, "gap", {"halving": 0.5})
+
+
+def test_items_wants_a_tuple_of_the_right_length():
+    assert items([1, 2], "pair") == (1, 2)
+    with pytest.raises(AssertionError, match="pair: expected a tuple of 2 items, got int"):
+        items(3, "pair")
+    with pytest.raises(AssertionError, match="expected a tuple of 3 items"):
+        items((1, 2), "triple", n=3)
+    with pytest.raises(AssertionError):
+        items(None, "pair")                           # a stub: reported as unanswered

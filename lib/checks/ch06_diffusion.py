@@ -26,7 +26,7 @@ import torch
 
 from lib.grading import check
 from lib.grading.answers import (answered as _answered, as_array as _array, as_number as _number, close as _close,
-                                 looks_like as _looks_like, unchanged as _unchanged)
+                                 looks_like as _looks_like, near as _near, unchanged as _unchanged)
 
 F64 = torch.float64
 
@@ -35,11 +35,6 @@ F64 = torch.float64
 def _t(value, name: str, shape: tuple | None = None) -> torch.Tensor:
     """The student's answer as a finite float64 tensor (numpy, lists and tensors accepted)."""
     return torch.from_numpy(_array(value, name, shape=shape))
-
-
-def _near(got: float, want: float, atol: float, name: str, mistakes: dict | None = None) -> None:
-    assert abs(got - want) <= atol, (f"{name}: got {got:.10g}, expected {want:.10g} (error {abs(got - want):.1e}, "
-                                     f"allowed {atol:.1e})." + _looks_like(got, mistakes or {}))
 
 
 # --------------------------------------------------------------------------- the Gaussian-mixture oracle

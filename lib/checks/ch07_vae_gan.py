@@ -25,14 +25,9 @@ from scipy.stats import multivariate_normal, wasserstein_distance
 
 from lib.grading import check
 from lib.grading.answers import (answered as _answered, as_array as _array, as_number as _number, close as _close,
-                                 looks_like as _looks_like, unchanged as _unchanged)
+                                 looks_like as _looks_like, near as _near, unchanged as _unchanged)
 
 F64 = torch.float64
-
-
-def _near(got: float, want: float, atol: float, name: str, mistakes: dict | None = None) -> None:
-    assert abs(got - want) <= atol, (f"{name}: got {got:.10g}, expected {want:.10g} (error {abs(got - want):.1e}, "
-                                     f"allowed {atol:.1e})." + _looks_like(got, mistakes or {}))
 
 
 def _tensor(value, name: str) -> torch.Tensor:

@@ -24,15 +24,9 @@ from scipy.optimize import minimize_scalar
 
 from lib.grading import check
 from lib.grading.answers import (answered as _answered, as_array as _array, as_number as _number, close as _close,
-                                 looks_like as _looks_like, unchanged as _unchanged)
+                                 near as _near, unchanged as _unchanged)
 
 F64 = torch.float64
-
-
-def _near(got: float, want: float, atol: float, name: str, mistakes: dict | None = None) -> None:
-    """|got - want| <= atol for numbers whose right value may be 0 (a relative tolerance would be meaningless)."""
-    assert abs(got - want) <= atol, (f"{name}: got {got:.10g}, expected {want:.10g} (error {abs(got - want):.1e})."
-                                     + _looks_like(got, mistakes or {}))
 
 
 def _pair(value, name: str, n: int = 2) -> tuple:

@@ -25,19 +25,8 @@ from sklearn.svm import SVC, LinearSVC
 
 from lib.grading import check
 from lib.grading.answers import (answered as _answered, as_array as _array, as_number as _number, close as _close,
-                                 looks_like as _looks_like, unchanged as _unchanged)
-
-
-def _near(got: float, want: float, atol: float, name: str, mistakes: dict | None = None) -> None:
-    assert abs(got - want) <= atol, (f"{name}: got {got:.10g}, expected {want:.10g} (error {abs(got - want):.1e}, "
-                                     f"allowed {atol:.1e})." + _looks_like(got, mistakes or {}))
-
-
-def _tuple(value, name: str, n: int = 2) -> tuple:
-    _answered(value, name)
-    assert isinstance(value, (tuple, list)) and len(value) == n, \
-        f"{name}: expected a tuple of {n} items, got {type(value).__name__} {value!r:.80}"
-    return tuple(value)
+                                 items as _tuple, looks_like as _looks_like, near as _near,
+                                 unchanged as _unchanged)
 
 
 def _blobs(rng, n: int, d: int = 2, sep: float = 3.0):

@@ -65,6 +65,21 @@ def looks_like(got, mistakes: dict) -> str:
     return ""
 
 
+def near(got: float, want: float, atol: float, name: str, mistakes: dict | None = None) -> None:
+    """Assert ``|got - want| <= atol`` (an absolute tolerance, for numbers whose right value may be 0);
+    name a known mistake when ``got`` matches one."""
+    assert abs(got - want) <= atol, (f"{name}: got {got:.10g}, expected {want:.10g} (error {abs(got - want):.1e}, "
+                                     f"allowed {atol:.1e})." + looks_like(got, mistakes or {}))
+
+
+def items(value, name: str, n: int = 2) -> tuple:
+    """``value`` as a tuple of exactly ``n`` items (a tuple or list answer), else a message saying what came."""
+    answered(value, name)
+    assert isinstance(value, (tuple, list)) and len(value) == n, \
+        f"{name}: expected a tuple of {n} items, got {type(value).__name__} {value!r:.80}"
+    return tuple(value)
+
+
 def close(got, want, tol: float, name: str, mistakes: dict | None = None) -> np.ndarray:
     """Assert ``got`` ~ ``want`` entrywise to ``tol`` relative to the largest entry of ``want`` (complex
     allowed); name a known mistake when ``got`` matches one. Returns ``got`` as an array."""
