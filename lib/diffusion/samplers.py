@@ -160,7 +160,9 @@ def ddim_sample(eps_fn, schedule, n=None, dim=2, steps=50, eta=0.0, clip_x0=None
 
 
 # --------------------------------------------------------------------------- continuous time (6.11-6.13, 6.17.4-5)
-def _grid(steps, t_min, t_max=1.0):
+def time_grid(steps, t_min, t_max=1.0) -> list[float]:
+    """The times a continuous-time sampler visits: ``steps + 1`` evenly spaced from ``t_max`` down to ``t_min``
+    (``traj[k]`` of ``return_traj=True`` is the state at the k-th of them)."""
     if not 0 <= t_min < t_max <= 1:
         raise ValueError(f"t_min: expected 0 <= t_min < {t_max}, got {t_min}")
     return np.linspace(t_max, t_min, _steps(steps) + 1).tolist()
@@ -173,7 +175,7 @@ def reverse_sde_sample(score_fn, process, n=None, dim=2, steps=500, t_min=1e-3, 
     In reverse time the drift is ``-(f x - g^2 s)``: the full score step of 6.12.4, plus fresh noise.
     """
     _check(process, _Continuous, "process")
-    ts = _grid(steps, t_min)
+    ts = time_grid(steps, t_min)
     x = _start(n, dim, process.prior_std(), x_init, generator, device)
     traj = [x]
     for t, t_next in zip(ts[:-1], ts[1:]):
@@ -213,7 +215,7 @@ def pf_ode_sample(score_fn, process, n=None, dim=2, steps=50, method="heun", t_m
     """Integrate the probability-flow ODE from t = 1 (start N(0, b_1^2 I) or x_init) down to t_min."""
     _check(process, _Continuous, "process")
     x = _start(n, dim, process.prior_std(), x_init, generator, device)
-    return _integrate(lambda y, t: _ode_velocity(score_fn, process, y, t), x, _grid(steps, t_min), method,
+    return _integrate(lambda y, t: _ode_velocity(score_fn, process, y, t), x, time_grid(steps, t_min), method,
                       return_traj)
 
 
@@ -221,7 +223,7 @@ def pf_ode_encode(score_fn, process, x0, steps=200, method="heun", t_min=1e-3, r
     """Run the probability-flow ODE forwards from t_min to 1: the deterministic code of x0 (n, d)."""
     _check(process, _Continuous, "process")
     x = _start(None, None, 1.0, x0, None, None)
-    return _integrate(lambda y, t: _ode_velocity(score_fn, process, y, t), x, _grid(steps, t_min)[::-1], method,
+    return _integrate(lambda y, t: _ode_velocity(score_fn, process, y, t), x, time_grid(steps, t_min)[::-1], method,
                       return_traj)
 
 
@@ -229,7 +231,7 @@ def fm_sample(v_fn, n=None, dim=2, steps=20, method="euler", t_min=0.0, x_init=N
               return_traj=False):
     """Flow matching: integrate dx/dt = -v(x, t) from t = 1 (start N(0, I)) down to t_min (6.16)."""
     x = _start(n, dim, 1.0, x_init, generator, device)
-    return _integrate(lambda y, t: -_call(v_fn, y, t, "v_fn"), x, _grid(steps, t_min), method, return_traj)
+    return _integrate(lambda y, t: -_call(v_fn, y, t, "v_fn"), x, time_grid(steps, t_min), method, return_traj)
 
 
 # --------------------------------------------------------------------------- Langevin (6.12)

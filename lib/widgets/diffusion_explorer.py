@@ -138,16 +138,16 @@ def _run(dataset, process, schedule, n_steps, integrator, n, seed, fn, source) -
     if process == "fm":
         _, traj = samplers.fm_sample(counted, n, steps=n_steps, method=integrator, x_init=x_init, generator=gen,
                                      return_traj=True)
-        times = np.linspace(1.0, 0.0, n_steps + 1)
+        times = samplers.time_grid(n_steps, 0.0)
     elif process == "sde":
         _, traj = samplers.reverse_sde_sample(counted, proc, n, steps=n_steps, t_min=T_MIN, x_init=x_init,
                                               generator=gen, return_traj=True)
-        times = np.linspace(1.0, T_MIN, n_steps + 1)
+        times = samplers.time_grid(n_steps, T_MIN)
     else:
         _, traj = samplers.pf_ode_sample(counted, proc, n, steps=n_steps, method=integrator, t_min=T_MIN,
                                          x_init=x_init, generator=gen, return_traj=True)
-        times = np.linspace(1.0, T_MIN, n_steps + 1)
-    return dict(traj=traj.detach().cpu().double().numpy(), t=times, nfe=calls[0], dataset=dataset, process=process,
+        times = samplers.time_grid(n_steps, T_MIN)
+    return dict(traj=traj.detach().cpu().double().numpy(), t=np.asarray(times), nfe=calls[0], dataset=dataset, process=process,
                 schedule=schedule, source=source)
 
 
